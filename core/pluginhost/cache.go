@@ -1,0 +1,124 @@
+package pluginhost
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/nexolab/lab/core/sdk"
+)
+
+// Description is what a plugin says of itself: cached so that validate launches nothing.
+type Description struct {
+	Path   string
+	SHA256 string
+	Info   sdk.Info
+	Schema []sdk.Attribute
+}
+
+// cache keeps descriptions by binary checksum in one JSON file. The checksum of a path is
+// trusted while the file's size and modification time stay the same.
+type cache struct {
+	file    string
+	mu      sync.Mutex
+	entries map[string]cacheEntry // by path
+	dirty   bool
+}
+
+type cacheEntry struct {
+	Size    int64
+	ModTime int64
+	Desc    Description
+}
+
+func openCache(file string) *cache {
+	c := &cache{file: file, entries: map[string]cacheEntry{}}
+	if file == "" {
+		return c
+	}
+	if b, err := os.ReadFile(file); err == nil {
+		_ = json.Unmarshal(b, &c.entries) // a broken cache is rebuilt
+	}
+	return c
+}
+
+// lookup returns the cached description of path, with the binary's checksum.
+func (c *cache) lookup(path string) (Description, string, bool, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return Description{}, "", false, err
+	}
+	c.mu.Lock()
+	e, ok := c.entries[path]
+	c.mu.Unlock()
+	if ok && e.Size == st.Size() && e.ModTime == st.ModTime().UnixNano() {
+		return e.Desc, e.Desc.SHA256, true, nil
+	}
+	sum, err := checksum(path)
+	if err != nil {
+		return Description{}, "", false, err
+	}
+	if ok && e.Desc.SHA256 == sum {
+		c.store(path, e.Desc) // touched but unchanged: refresh the stat fields
+		return e.Desc, sum, true, nil
+	}
+	return Description{}, sum, false, nil
+}
+
+func (c *cache) store(path string, d Description) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.entries[path] = cacheEntry{Size: st.Size(), ModTime: st.ModTime().UnixNano(), Desc: d}
+	c.dirty = true
+}
+
+// save writes the cache atomically when it changed.
+func (c *cache) save() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.dirty || c.file == "" {
+		return nil
+	}
+	b, err := json.Marshal(c.entries)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(c.file), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(c.file), ".plugins-*.json")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	c.dirty = false
+	return os.Rename(tmp.Name(), c.file)
+}
+
+func checksum(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

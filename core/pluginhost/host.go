@@ -1,0 +1,231 @@
+package pluginhost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+
+	"github.com/nexolab/lab/core/sdk"
+)
+
+// ErrNotFound means no plugin binary exists for a stack.
+var ErrNotFound = errors.New("no plugin found")
+
+// Host launches plugins and keeps track of them so that none outlives it.
+type Host struct {
+	dirs  []string
+	log   hclog.Logger
+	cache *cache
+
+	mu      sync.Mutex
+	found   map[string]string
+	running map[string]*Plugin
+}
+
+// Options configure a Host.
+type Options struct {
+	// Dirs is the plugin search path; DefaultDirs when empty.
+	Dirs []string
+	// CacheFile keeps plugin descriptions between runs; none when empty.
+	CacheFile string
+	Logger    hclog.Logger
+}
+
+// New returns a host over the plugins found in the search path.
+func New(opts Options) *Host {
+	if len(opts.Dirs) == 0 {
+		opts.Dirs = DefaultDirs()
+	}
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	return &Host{dirs: opts.Dirs, log: opts.Logger, cache: openCache(opts.CacheFile), running: map[string]*Plugin{}}
+}
+
+// DefaultCacheFile is where descriptions are cached: the user cache folder.
+func DefaultCacheFile() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "lab", "plugins.json")
+}
+
+// Found returns the plugin binaries by stack name.
+func (h *Host) Found() map[string]string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.found == nil {
+		h.found = Discover(h.dirs)
+	}
+	return h.found
+}
+
+// Path returns the binary of a stack's plugin.
+func (h *Host) Path(name string) (string, error) {
+	if p := h.Found()[name]; p != "" {
+		return p, nil
+	}
+	return "", fmt.Errorf("%w for stack %q (looked for %s%s in %v)", ErrNotFound, name, Prefix, name, h.dirs)
+}
+
+// Describe returns a plugin's Info and Schema, launching it only when the cache has no
+// description for its binary's checksum.
+func (h *Host) Describe(ctx context.Context, name string) (Description, error) {
+	path, err := h.Path(name)
+	if err != nil {
+		return Description{}, err
+	}
+	d, sum, ok, err := h.cache.lookup(path)
+	if err != nil || ok {
+		return d, err
+	}
+	p, err := h.Launch(ctx, name)
+	if err != nil {
+		return Description{}, err
+	}
+	d = Description{Path: path, SHA256: sum, Info: p.Info}
+	if d.Schema, err = p.Client.Schema(ctx); err != nil {
+		return Description{}, fmt.Errorf("plugin %s: schema: %w", name, err)
+	}
+	h.cache.store(path, d)
+	return d, nil
+}
+
+// SaveCache writes new descriptions to the cache file.
+func (h *Host) SaveCache() error { return h.cache.save() }
+
+// Plugin is a running plugin process.
+type Plugin struct {
+	Name   string
+	Path   string
+	Info   sdk.Info
+	Client *sdk.Client
+	client *plugin.Client
+}
+
+// Pid is the plugin's process id, or 0 when it is not running.
+func (p *Plugin) Pid() int {
+	if rc := p.client.ReattachConfig(); rc != nil {
+		return rc.Pid
+	}
+	return 0
+}
+
+// Exited reports whether the plugin process has ended.
+func (p *Plugin) Exited() bool { return p.client.Exited() }
+
+// Launch starts a stack's plugin, or returns it if it is already running.
+func (h *Host) Launch(ctx context.Context, name string) (*Plugin, error) {
+	h.mu.Lock()
+	if p := h.running[name]; p != nil && !p.client.Exited() {
+		h.mu.Unlock()
+		return p, nil
+	}
+	h.mu.Unlock()
+	path, err := h.Path(name)
+	if err != nil {
+		return nil, err
+	}
+	p, err := launch(ctx, name, path, h.log.Named(name))
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	h.running[name] = p
+	h.mu.Unlock()
+	return p, nil
+}
+
+// Stop ends one plugin process.
+func (h *Host) Stop(name string) {
+	h.mu.Lock()
+	p := h.running[name]
+	delete(h.running, name)
+	h.mu.Unlock()
+	if p != nil {
+		p.client.Kill()
+	}
+}
+
+// Close ends every plugin process this host started.
+func (h *Host) Close() {
+	h.mu.Lock()
+	running := h.running
+	h.running = map[string]*Plugin{}
+	h.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, p := range running {
+		wg.Go(p.client.Kill)
+	}
+	wg.Wait()
+}
+
+func launch(ctx context.Context, name, path string, log hclog.Logger) (*Plugin, error) {
+	cmd := exec.Command(path)
+	dieWithParent(cmd)
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig: sdk.Handshake,
+		VersionedPlugins: map[int]plugin.PluginSet{
+			sdk.ProtocolVersion: {sdk.PluginName: &sdk.GRPCPlugin{}},
+		},
+		Cmd:              cmd,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		Logger:           log,
+		StartTimeout:     startTimeout(ctx),
+	})
+	p, err := connect(ctx, client)
+	if err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("plugin %s (%s): %w", name, path, explain(err))
+	}
+	p.Name, p.Path = name, path
+	return p, nil
+}
+
+func connect(ctx context.Context, client *plugin.Client) (*Plugin, error) {
+	rpc, err := client.Client()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := rpc.Dispense(sdk.PluginName)
+	if err != nil {
+		return nil, err
+	}
+	c := raw.(*sdk.Client)
+	info, err := c.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("info: %w", err)
+	}
+	info.Protocol = client.NegotiatedVersion()
+	return &Plugin{Info: info, Client: c, client: client}, nil
+}
+
+func startTimeout(ctx context.Context) time.Duration {
+	if d, ok := ctx.Deadline(); ok {
+		return max(time.Until(d), time.Second)
+	}
+	return 30 * time.Second
+}
+
+var versionMismatch = regexp.MustCompile(`Plugin version: (\d+), Client versions: \[([\d ]*)\]`)
+
+// explain rewrites go-plugin's start-up errors into what the user should do.
+func explain(err error) error {
+	if m := versionMismatch.FindStringSubmatch(err.Error()); m != nil {
+		return fmt.Errorf("plugin speaks protocol version %s, this lab speaks version %s: "+
+			"rebuild the plugin against the SDK of this lab release (or use a lab release that speaks version %s)",
+			m[1], m[2], m[1])
+	}
+	return err
+}

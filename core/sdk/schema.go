@@ -1,0 +1,161 @@
+package sdk
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// Attribute types, as written in lab.hcl.
+const (
+	TypeString     = "string"
+	TypeNumber     = "number"
+	TypeInteger    = "integer" // a number that must be whole
+	TypeBool       = "bool"
+	TypeListString = "list(string)"
+	TypeListNumber = "list(number)"
+	TypeMapString  = "map(string)"
+	TypeAny        = "any"
+)
+
+// Attribute is one attribute a stack block accepts.
+type Attribute struct {
+	Name        string
+	Type        string
+	Description string
+	Required    bool
+	Default     any
+	Enum        []string
+	Pattern     string
+	Min, Max    *float64
+	// Warnings maps a value to a warning printed when the attribute has it.
+	Warnings  map[string]string
+	Sensitive bool
+}
+
+// SchemaOf derives the schema from a config struct pointer (as Stack.Config returns it).
+// Field tags: hcl:"name" (required to be part of the schema), doc:"...", enum:"a,b",
+// pattern:"regexp", min:"1", max:"9", required:"true", sensitive:"true",
+// warn:"value=message" (several separated by "|").
+func SchemaOf(cfg any) ([]Attribute, error) {
+	v := reflect.ValueOf(cfg)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return nil, fmt.Errorf("config must be a pointer to a struct, got %T", cfg)
+	}
+	v = v.Elem()
+	var attrs []Attribute
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Type().Field(i)
+		name := f.Tag.Get("hcl")
+		if name == "" || !f.IsExported() {
+			continue
+		}
+		a, err := attributeOf(f, v.Field(i))
+		if err != nil {
+			return nil, fmt.Errorf("field %s: %w", f.Name, err)
+		}
+		a.Name = name
+		attrs = append(attrs, a)
+	}
+	return attrs, nil
+}
+
+func attributeOf(f reflect.StructField, v reflect.Value) (Attribute, error) {
+	a := Attribute{
+		Type:        typeOf(f.Type),
+		Description: f.Tag.Get("doc"),
+		Pattern:     f.Tag.Get("pattern"),
+		Required:    f.Tag.Get("required") == "true",
+		Sensitive:   f.Tag.Get("sensitive") == "true",
+	}
+	if a.Type == "" {
+		return a, fmt.Errorf("unsupported type %s", f.Type)
+	}
+	if e := f.Tag.Get("enum"); e != "" {
+		a.Enum = strings.Split(e, ",")
+	}
+	for _, b := range []struct {
+		tag string
+		dst **float64
+	}{{"min", &a.Min}, {"max", &a.Max}} {
+		if s := f.Tag.Get(b.tag); s != "" {
+			n, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return a, fmt.Errorf("%s tag: %w", b.tag, err)
+			}
+			*b.dst = &n
+		}
+	}
+	if w := f.Tag.Get("warn"); w != "" {
+		a.Warnings = map[string]string{}
+		for _, kv := range strings.Split(w, "|") {
+			k, msg, ok := strings.Cut(kv, "=")
+			if !ok {
+				return a, fmt.Errorf("warn tag %q: want value=message", kv)
+			}
+			a.Warnings[k] = msg
+		}
+	}
+	if !a.Required && !v.IsZero() {
+		a.Default = v.Interface()
+	}
+	return a, nil
+}
+
+func typeOf(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return TypeString
+	case reflect.Bool:
+		return TypeBool
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		return TypeInteger
+	case reflect.Float32, reflect.Float64:
+		return TypeNumber
+	case reflect.Slice:
+		switch t.Elem().Kind() {
+		case reflect.String:
+			return TypeListString
+		case reflect.Int, reflect.Int64, reflect.Float64:
+			return TypeListNumber
+		case reflect.Interface, reflect.Map, reflect.Struct:
+			return TypeAny
+		}
+	case reflect.Map:
+		if t.Key().Kind() == reflect.String && t.Elem().Kind() == reflect.String {
+			return TypeMapString
+		}
+		if t.Key().Kind() == reflect.String {
+			return TypeAny
+		}
+	case reflect.Interface, reflect.Struct:
+		return TypeAny
+	}
+	return ""
+}
+
+// DecodeConfig fills the config struct pointer from the JSON object the host sent,
+// matching keys to `hcl` tags. Absent keys keep the struct's defaults.
+func DecodeConfig(data []byte, cfg any) error {
+	if len(data) == 0 {
+		return nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	v := reflect.ValueOf(cfg).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		name := v.Type().Field(i).Tag.Get("hcl")
+		raw, ok := fields[name]
+		if name == "" || !ok || string(raw) == "null" {
+			continue
+		}
+		if err := json.Unmarshal(raw, v.Field(i).Addr().Interface()); err != nil {
+			return fmt.Errorf("config attribute %q: %w", name, err)
+		}
+	}
+	return nil
+}
