@@ -1,0 +1,103 @@
+// Package cluster puts the lab's Kubernetes cluster behind one interface: k3d (created by
+// lab), existing (any kubeconfig; never created or deleted by lab) and kwok (simulated).
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/nexolab/lab/core/sdk"
+)
+
+// Provider creates, starts, stops and deletes a cluster and connects to it.
+type Provider interface {
+	// Kind is the provider's name: k3d, existing or kwok.
+	Kind() string
+	// Name is the cluster's name.
+	Name() string
+	// Owned reports whether lab creates and deletes this cluster.
+	Owned() bool
+	// Status says whether the cluster exists, runs and matches the config.
+	Status(ctx context.Context) (Status, error)
+	// Create makes the cluster and starts it; the cluster must not exist.
+	Create(ctx context.Context) error
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	// Delete removes the cluster; a missing cluster is not an error.
+	Delete(ctx context.Context) error
+	// Connect returns how to reach the running cluster.
+	Connect(ctx context.Context) (sdk.Cluster, error)
+}
+
+// Status is what a provider sees of its cluster.
+type Status struct {
+	Exists  bool
+	Running bool
+	// Differences lists how the existing cluster differs from the config.
+	Differences []string
+	// Detail is a short human description ("3 nodes, v1.37.2").
+	Detail string
+}
+
+// Flatten returns a self-contained kubeconfig (certificates inlined) for one context.
+func Flatten(kubeconfig []byte, context string) ([]byte, string, error) {
+	cfg, err := clientcmd.Load(kubeconfig)
+	if err != nil {
+		return nil, "", fmt.Errorf("kubeconfig: %w", err)
+	}
+	return flatten(cfg, context)
+}
+
+// FlattenFile is Flatten for a kubeconfig file; relative certificate paths resolve from it.
+func FlattenFile(path, context string) ([]byte, string, error) {
+	cfg, err := clientcmd.LoadFromFile(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("kubeconfig %s: %w", path, err)
+	}
+	return flatten(cfg, context)
+}
+
+func flatten(cfg *clientcmdapi.Config, context string) ([]byte, string, error) {
+	if context == "" {
+		context = cfg.CurrentContext
+	}
+	if _, ok := cfg.Contexts[context]; !ok {
+		return nil, "", fmt.Errorf("kubeconfig has no context %q", context)
+	}
+	cfg.CurrentContext = context
+	if err := clientcmdapi.MinifyConfig(cfg); err != nil {
+		return nil, "", err
+	}
+	if err := clientcmdapi.FlattenConfig(cfg); err != nil {
+		return nil, "", err
+	}
+	b, err := clientcmd.Write(*cfg)
+	return b, context, err
+}
+
+// ServerVersion asks the API server its version, within a timeout.
+func ServerVersion(c sdk.Cluster, timeout time.Duration) (string, error) {
+	raw, err := clientcmd.Load(c.Kubeconfig)
+	if err != nil {
+		return "", err
+	}
+	rc, err := clientcmd.NewNonInteractiveClientConfig(*raw, c.Context, &clientcmd.ConfigOverrides{}, nil).ClientConfig()
+	if err != nil {
+		return "", err
+	}
+	rc.Timeout = timeout
+	kc, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return "", err
+	}
+	v, err := kc.Discovery().ServerVersion()
+	if err != nil {
+		return "", fmt.Errorf("API server not reachable: %w", err)
+	}
+	return v.GitVersion, nil
+}
