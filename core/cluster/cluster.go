@@ -24,14 +24,41 @@ type Provider interface {
 	Owned() bool
 	// Status says whether the cluster exists, runs and matches the config.
 	Status(ctx context.Context) (Status, error)
-	// Create makes the cluster and starts it; the cluster must not exist.
-	Create(ctx context.Context) error
+	// Create makes the cluster and starts it; the cluster must not exist. A failed create
+	// removes what it made unless opts.Retain.
+	Create(ctx context.Context, opts CreateOptions) error
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
 	// Delete removes the cluster; a missing cluster is not an error.
-	Delete(ctx context.Context) error
+	Delete(ctx context.Context, opts DeleteOptions) error
 	// Connect returns how to reach the running cluster.
 	Connect(ctx context.Context) (sdk.Cluster, error)
+}
+
+// CreateOptions tune Create.
+type CreateOptions struct {
+	// Retain keeps what a failed create made, for debugging.
+	Retain bool
+}
+
+// DeleteOptions tune Delete.
+type DeleteOptions struct {
+	// PurgeData also removes the lab's data folder.
+	PurgeData bool
+}
+
+// Preflighter is a provider that checks the machine before it changes anything.
+type Preflighter interface {
+	// Preflight runs every check; need is the sum of the enabled stacks' footprints.
+	Preflight(ctx context.Context, need sdk.Footprint) []Check
+}
+
+// Check is the result of one preflight check.
+type Check struct {
+	Name string
+	OK   bool
+	// Message says what was found, and on failure what to do.
+	Message string
 }
 
 // Status is what a provider sees of its cluster.

@@ -74,10 +74,9 @@ func (p *Provider) Status(ctx context.Context) (cluster.Status, error) {
 	return cluster.Status{Exists: true, Running: true, Detail: "Kubernetes " + v}, nil
 }
 
-func (p *Provider) Create(context.Context) error {
+func (p *Provider) Create(context.Context, cluster.CreateOptions) error {
 	return fmt.Errorf("%w: the cluster of context %q is not reachable through %s", ErrNotOwned, p.cfg.Context, p.cfg.Kubeconfig)
 }
-func (p *Provider) Start(context.Context) error  { return ErrNotOwned }
-func (p *Provider) Stop(context.Context) error   { return ErrNotOwned }
-func (p *Provider) Delete(context.Context) error { return nil }
-
+func (p *Provider) Start(context.Context) error                         { return ErrNotOwned }
+func (p *Provider) Stop(context.Context) error                          { return ErrNotOwned }
+func (p *Provider) Delete(context.Context, cluster.DeleteOptions) error { return nil }

@@ -18,8 +18,8 @@ var errTODO = errors.New("the k3d provider is not built yet")
 type Provider struct{ name string }
 
 // New decodes the `cluster "k3d"` block.
-func New(body hcl.Body, ctx *hcl.EvalContext, lab config.Lab) (*Provider, hcl.Diagnostics) {
-	return &Provider{name: lab.Name}, nil
+func New(c *config.Config) (*Provider, hcl.Diagnostics) {
+	return &Provider{name: c.Lab.Name}, nil
 }
 
 func (p *Provider) Kind() string { return "k3d" }
@@ -28,8 +28,8 @@ func (p *Provider) Owned() bool  { return true }
 func (p *Provider) Status(context.Context) (cluster.Status, error) {
 	return cluster.Status{}, errTODO
 }
-func (p *Provider) Create(context.Context) error                 { return errTODO }
-func (p *Provider) Start(context.Context) error                  { return errTODO }
-func (p *Provider) Stop(context.Context) error                   { return errTODO }
-func (p *Provider) Delete(context.Context) error                 { return errTODO }
-func (p *Provider) Connect(context.Context) (sdk.Cluster, error) { return sdk.Cluster{}, errTODO }
+func (p *Provider) Create(context.Context, cluster.CreateOptions) error { return errTODO }
+func (p *Provider) Start(context.Context) error                         { return errTODO }
+func (p *Provider) Stop(context.Context) error                          { return errTODO }
+func (p *Provider) Delete(context.Context, cluster.DeleteOptions) error { return errTODO }
+func (p *Provider) Connect(context.Context) (sdk.Cluster, error)        { return sdk.Cluster{}, errTODO }

@@ -87,7 +87,7 @@ func (p *Provider) Status(ctx context.Context) (cluster.Status, error) {
 }
 
 // Create starts a new cluster with the configured number of simulated nodes.
-func (p *Provider) Create(ctx context.Context) error {
+func (p *Provider) Create(ctx context.Context, _ cluster.CreateOptions) error {
 	b := p.cfg.BinDir
 	for _, name := range []string{"kwokctl", "kwok", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"} {
 		if _, err := os.Stat(filepath.Join(b, name)); err != nil {
@@ -111,7 +111,7 @@ func (p *Provider) Start(ctx context.Context) error { return p.kwokctl(ctx, "sta
 func (p *Provider) Stop(ctx context.Context) error  { return p.kwokctl(ctx, "stop", "cluster") }
 
 // Delete removes the cluster and its folder.
-func (p *Provider) Delete(ctx context.Context) error {
+func (p *Provider) Delete(ctx context.Context, _ cluster.DeleteOptions) error {
 	if _, err := os.Stat(p.dir()); err != nil {
 		return nil
 	}

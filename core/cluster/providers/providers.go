@@ -25,6 +25,6 @@ func New(c *config.Config) (cluster.Provider, hcl.Diagnostics) {
 		diags := gohcl.DecodeBody(body, ctx, &cfg)
 		return kwok.New(cfg, c.Lab.Name), diags
 	default:
-		return k3d.New(body, ctx, c.Lab)
+		return k3d.New(c)
 	}
 }
