@@ -1,0 +1,58 @@
+# lab: build, test, and the day-two commands of the lab.
+SHELL := /bin/bash
+GO ?= go
+LAB_FILE ?= lab.hcl
+PLUGINS := $(notdir $(wildcard plugins/*))
+BIN := bin
+
+.PHONY: all build test testbin unit e2e bench proto chartkeys fmt vet clean up
+
+all: build
+
+## build: ./bin/lab and one ./bin/lab-plugin-<name> per stack
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/lab ./cmd/lab
+	@for p in $(PLUGINS); do echo "$(GO) build -o $(BIN)/lab-plugin-$$p ./plugins/$$p"; \
+		$(GO) build -o $(BIN)/lab-plugin-$$p ./plugins/$$p || exit 1; done
+
+## testbin: the kwok test cluster's binaries, built once from the Go module proxy
+testbin:
+	tools/testcluster/build.sh >/dev/null
+
+## test: every test, against a real (kwok-simulated) Kubernetes API server
+test: testbin build
+	$(GO) test -count=1 -timeout 60m ./core/... ./cmd/... $(addprefix ./plugins/,$(addsuffix /...,$(PLUGINS))) ./e2e/...
+
+## up: build and bring the lab of lab.hcl up
+up: build
+	./$(BIN)/lab apply $(LAB_FILE)
+
+## bench: plugin launch, validate, cold and no-op apply against helm, on a kwok cluster
+bench: testbin build
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./e2e/bench/...
+
+## proto: regenerate the plugin protocol's Go code
+proto:
+	$(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+	$(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
+	PATH="$$($(GO) env GOPATH)/bin:$$PATH" protoc -I core/proto \
+		--go_out=core/proto --go_opt=paths=source_relative \
+		--go-grpc_out=core/proto --go-grpc_opt=paths=source_relative core/proto/labv1/lab.proto
+
+## chartkeys: refresh the charts' key lists from the reference charts in ../shared/refs
+chartkeys:
+	@for d in ../shared/refs/charts/*/; do \
+		[ -f $$d/values.yaml ] || continue; \
+		v=$$(awk '/^version:/{print $$2}' $$d/Chart.yaml); n=$$(awk '/^name:/{print $$2}' $$d/Chart.yaml); \
+		$(GO) run ./core/kube/chartkeys/cmd/chartkeys $$d > core/kube/chartkeys/keys/$$n-$$v.keys; done
+
+fmt:
+	gofmt -w $$(git ls-files '*.go' | grep -v '\.pb\.go$$')
+	./$(BIN)/lab fmt $(LAB_FILE)
+
+vet:
+	$(GO) vet ./core/... ./cmd/... $(addprefix ./plugins/,$(addsuffix /...,$(PLUGINS)))
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func renderCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "render STACK",
+		Short: "Print the Helm values a stack would install, per chart, secrets masked",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, done, err := g.engine(g.path(nil))
+			if err != nil {
+				return err
+			}
+			defer done()
+			charts, err := e.Render(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				enc := json.NewEncoder(g.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(charts)
+			}
+			for i, c := range charts {
+				if i > 0 {
+					fmt.Fprintln(g.stdout, "---")
+				}
+				fmt.Fprintf(g.stdout, "# release %s in namespace %s: chart %s %s from %s\n%s",
+					c.Release, c.Namespace, c.Chart, c.Version, c.Repository, c.ValuesYAML)
+			}
+			return nil
+		},
+	}
+}

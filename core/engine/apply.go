@@ -1,0 +1,252 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/nexolab/lab/core/cluster"
+	"github.com/nexolab/lab/core/kube"
+	"github.com/nexolab/lab/core/sdk"
+	"github.com/nexolab/lab/core/state"
+)
+
+// ApplyOptions tune Apply.
+type ApplyOptions struct {
+	// Recreate deletes and re-creates a cluster that differs from lab.hcl.
+	Recreate bool
+	// Retain keeps what a failed cluster create made.
+	Retain bool
+}
+
+// Report is what an apply or destroy did.
+type Report struct {
+	Plan    *Plan
+	Results []StackResult
+}
+
+// Failed lists the stacks that failed.
+func (r *Report) Failed() []string {
+	var out []string
+	for _, res := range r.Results {
+		if res.Outcome == Failed {
+			out = append(out, res.Stack)
+		}
+	}
+	return out
+}
+
+// Apply makes the cluster and the stacks match lab.hcl.
+func (e *Engine) Apply(ctx context.Context, opts ApplyOptions) (*Report, hcl.Diagnostics, error) {
+	plan, diags, err := e.Plan(ctx)
+	if err != nil || diags.HasErrors() {
+		return nil, diags, err
+	}
+	rep, err := e.ApplyPlan(ctx, plan, opts)
+	return rep, diags, err
+}
+
+// ApplyPlan carries out a plan made by Plan.
+func (e *Engine) ApplyPlan(ctx context.Context, plan *Plan, opts ApplyOptions) (*Report, error) {
+	conn, err := e.ensureCluster(ctx, plan, opts)
+	if err != nil {
+		return nil, err
+	}
+	kc, err := kube.Connect(conn, e.log())
+	if err != nil {
+		return nil, err
+	}
+	st := state.New(kc.Kube)
+	rep := &Report{Plan: plan}
+	for _, c := range plan.Changes {
+		if c.Action == Uninstall {
+			rep.Results = append(rep.Results, e.uninstall(ctx, st, conn, c.Stack, plan.records[c.Stack], UninstallOptions{}))
+		}
+	}
+	rep.Results = append(rep.Results, e.installAll(ctx, st, conn, plan)...)
+	return rep, nil
+}
+
+// ensureCluster creates, starts or reuses the cluster as planned and connects to it.
+func (e *Engine) ensureCluster(ctx context.Context, plan *Plan, opts ApplyOptions) (sdk.Cluster, error) {
+	p := e.Provider
+	switch plan.Cluster.Action {
+	case ReuseCluster:
+		return *plan.conn, nil
+	case Unreachable:
+		return sdk.Cluster{}, fmt.Errorf("cluster %s is not reachable: %s", p.Name(), plan.Cluster.Detail)
+	case RecreateNeeded:
+		if !opts.Recreate {
+			return sdk.Cluster{}, fmt.Errorf("cluster %s differs from lab.hcl (%s): run apply --recreate to delete and re-create it",
+				p.Name(), strings.Join(plan.Cluster.Differences, "; "))
+		}
+		if err := p.Delete(ctx, cluster.DeleteOptions{}); err != nil {
+			return sdk.Cluster{}, fmt.Errorf("delete cluster %s: %w", p.Name(), err)
+		}
+		plan.records = nil // the state lived in the deleted cluster
+		fallthrough
+	case CreateCluster:
+		if err := e.preflight(ctx, plan); err != nil {
+			return sdk.Cluster{}, err
+		}
+		e.observer().Start("cluster", Action("create"))
+		if err := p.Create(ctx, cluster.CreateOptions{Retain: opts.Retain}); err != nil {
+			return sdk.Cluster{}, fmt.Errorf("create cluster %s: %w", p.Name(), err)
+		}
+	case StartCluster:
+		e.observer().Start("cluster", Action("start"))
+		if err := p.Start(ctx); err != nil {
+			return sdk.Cluster{}, fmt.Errorf("start cluster %s: %w", p.Name(), err)
+		}
+	}
+	return p.Connect(ctx)
+}
+
+// preflight runs the provider's checks before it creates anything.
+func (e *Engine) preflight(ctx context.Context, plan *Plan) error {
+	pf, ok := e.Provider.(cluster.Preflighter)
+	if !ok {
+		return nil
+	}
+	var failed []string
+	for _, c := range pf.Preflight(ctx, Footprint(plan.stacks)) {
+		if !c.OK {
+			failed = append(failed, c.Name+": "+c.Message)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("preflight failed, nothing was changed:\n  %s", strings.Join(failed, "\n  "))
+	}
+	return nil
+}
+
+// Footprint sums what the stacks' plugins say they need.
+func Footprint(stacks []*Stack) sdk.Footprint {
+	var f sdk.Footprint
+	for _, s := range stacks {
+		p := s.Plugin.Info.Footprint
+		f.CPURequestMillis += p.CPURequestMillis
+		f.MemoryRequestBytes += p.MemoryRequestBytes
+		f.CPULimitMillis += p.CPULimitMillis
+		f.MemoryLimitBytes += p.MemoryLimitBytes
+	}
+	return f
+}
+
+// installAll installs every enabled stack once its dependencies are done, at most
+// Parallelism at a time. A stack whose dependency did not succeed is skipped.
+func (e *Engine) installAll(ctx context.Context, st *state.Store, conn sdk.Cluster, plan *Plan) []StackResult {
+	byName := map[string]Change{}
+	for _, c := range plan.Changes {
+		if c.Action != Uninstall {
+			byName[c.Stack] = c
+		}
+	}
+	done := map[string]chan struct{}{}
+	for _, s := range plan.stacks {
+		done[s.Name] = make(chan struct{})
+	}
+	results := make([]StackResult, len(plan.stacks))
+	outcome := sync.Map{}
+	sem := make(chan struct{}, max(e.Parallelism, 1))
+	var wg sync.WaitGroup
+	for i, s := range plan.stacks {
+		wg.Go(func() {
+			defer close(done[s.Name])
+			for _, d := range s.DependsOn {
+				<-done[d]
+			}
+			res := e.skipIfBlocked(s, byName[s.Name].Action, &outcome)
+			if res == nil {
+				sem <- struct{}{}
+				res = e.install(ctx, st, conn, s, byName[s.Name].Action, plan.records[s.Name])
+				<-sem
+			}
+			outcome.Store(s.Name, res.Outcome)
+			results[i] = *res
+		})
+	}
+	wg.Wait()
+	return results
+}
+
+func (e *Engine) skipIfBlocked(s *Stack, action Action, outcome *sync.Map) *StackResult {
+	if s.NoPlugin {
+		r := StackResult{Stack: s.Name, Action: Skip, Outcome: Skipped, Err: errors.New("no plugin found")}
+		e.observer().Done(r)
+		return &r
+	}
+	for _, d := range s.DependsOn {
+		if o, _ := outcome.Load(d); o != OK {
+			r := StackResult{Stack: s.Name, Action: action, Outcome: Skipped,
+				Err: fmt.Errorf("depends on %s, which %s", d, o)}
+			e.observer().Done(r)
+			return &r
+		}
+	}
+	return nil
+}
+
+// install runs one plugin's Install within the stack's timeout and records the outcome.
+func (e *Engine) install(ctx context.Context, st *state.Store, conn sdk.Cluster, s *Stack, action Action, prev state.Record) *StackResult {
+	start := time.Now()
+	e.observer().Start(s.Name, action)
+	step := "launch"
+	req := e.request(s, conn)
+	onEvent := req.OnEvent
+	req.OnEvent = func(ev sdk.Event) {
+		step = ev.Step
+		onEvent(ev)
+	}
+	res, err := e.call(ctx, s.Name, s.Block.Timeout, func(ctx context.Context, c *sdk.Client) (*sdk.Result, error) {
+		step = "install"
+		return c.Install(ctx, req)
+	})
+	r := StackResult{Stack: s.Name, Action: action, Outcome: OK, Step: step, Result: res, Duration: time.Since(start)}
+	rec := state.Record{Stack: s.Name, PluginVersion: s.Plugin.Info.Version, ConfigHash: s.Hash,
+		Config: s.ConfigJSON, DependsOn: s.DependsOn, Status: state.Installed}
+	if res != nil {
+		rec.Releases = res.Releases
+	}
+	if err != nil {
+		r.Outcome, r.Err = Failed, fmt.Errorf("stack %s failed in step %q: %w", s.Name, step, err)
+		rec.Status, rec.Error = state.Failed, err.Error()
+		rec.Releases = prev.Releases
+	}
+	if perr := st.Put(context.WithoutCancel(ctx), rec); perr != nil && r.Err == nil {
+		r.Outcome, r.Err = Failed, perr
+	}
+	e.observer().Done(r)
+	return &r
+}
+
+// call launches a stack's plugin and runs fn with a deadline. A plugin that does not
+// return in time or dies is stopped, so no process is left behind.
+func (e *Engine) call(ctx context.Context, stack string, timeout time.Duration, fn func(context.Context, *sdk.Client) (*sdk.Result, error)) (*sdk.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	p, err := e.Host.Launch(ctx, stack)
+	if err != nil {
+		return nil, err
+	}
+	res, err := fn(ctx, p.Client)
+	switch {
+	case err == nil:
+		return res, nil
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		e.Host.Stop(stack)
+		return nil, fmt.Errorf("did not finish within %s; the plugin was stopped", timeout)
+	case ctx.Err() != nil:
+		e.Host.Stop(stack)
+		return nil, ctx.Err()
+	case errors.Is(err, sdk.ErrPluginGone) || p.Exited():
+		e.Host.Stop(stack)
+		return nil, fmt.Errorf("the plugin process ended unexpectedly (%w)", err)
+	}
+	return nil, err
+}

@@ -1,0 +1,111 @@
+package kube
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/dynamic"
+)
+
+// FieldManager names lab as the owner of the fields it applies.
+const FieldManager = "lab"
+
+// ApplyYAML server-side applies every object of a multi-document YAML manifest, in order.
+// Namespaced objects without a namespace go to ns.
+func (c *Client) ApplyYAML(ctx context.Context, ns, manifest string) error {
+	objs, err := Decode(manifest)
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		if err := c.ApplyObject(ctx, ns, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Decode splits a YAML manifest into objects.
+func Decode(manifest string) ([]*unstructured.Unstructured, error) {
+	var out []*unstructured.Unstructured
+	r := yaml.NewYAMLReader(bufio.NewReader(bytes.NewBufferString(manifest)))
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		obj := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal(doc, &obj.Object); err != nil {
+			return nil, fmt.Errorf("manifest: %w", err)
+		}
+		if len(obj.Object) > 0 {
+			out = append(out, obj)
+		}
+	}
+}
+
+// ApplyObject server-side applies one object.
+func (c *Client) ApplyObject(ctx context.Context, ns string, obj *unstructured.Unstructured) error {
+	ri, err := c.resourceFor(obj, ns)
+	if err != nil {
+		return err
+	}
+	data, err := obj.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	force := true
+	_, err = ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
+	if err != nil {
+		return fmt.Errorf("apply %s %s: %w", obj.GetKind(), obj.GetName(), err)
+	}
+	return nil
+}
+
+// DeleteObject deletes one object; a missing object or kind is not an error.
+func (c *Client) DeleteObject(ctx context.Context, ns string, obj *unstructured.Unstructured) error {
+	ri, err := c.resourceFor(obj, ns)
+	if meta.IsNoMatchError(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	err = ri.Delete(ctx, obj.GetName(), metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete %s %s: %w", obj.GetKind(), obj.GetName(), err)
+	}
+	return nil
+}
+
+func (c *Client) resourceFor(obj *unstructured.Unstructured, ns string) (dynamic.ResourceInterface, error) {
+	mapper, err := c.Mapper()
+	if err != nil {
+		return nil, err
+	}
+	gvk := obj.GroupVersionKind()
+	m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", gvk.Kind, err)
+	}
+	if m.Scope.Name() != meta.RESTScopeNameNamespace {
+		return c.Dynamic.Resource(m.Resource), nil
+	}
+	if obj.GetNamespace() == "" {
+		obj.SetNamespace(ns)
+	}
+	return c.Dynamic.Resource(m.Resource).Namespace(obj.GetNamespace()), nil
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"github.com/nexolab/lab/core/kube"
+	"github.com/nexolab/lab/core/sdk"
+)
+
+// controller is one ingress controller lab can install.
+type controller struct {
+	name    string
+	release string
+	chart   kube.Chart
+	class   string
+	values  func(cfg *Config, simulated bool) map[string]any
+}
+
+var controllers = []controller{
+	{
+		name: "nginx", release: "ingress-nginx", class: "nginx",
+		chart:  kube.Chart{Repository: "https://kubernetes.github.io/ingress-nginx", Name: "ingress-nginx", Version: "4.15.1"},
+		values: nginxValues,
+	},
+	{
+		name: "traefik", release: "traefik", class: "traefik",
+		chart:  kube.Chart{Repository: "https://traefik.github.io/charts", Name: "traefik", Version: "41.3.0"},
+		values: traefikValues,
+	},
+}
+
+func controllerOf(cfg *Config) controller {
+	for _, c := range controllers {
+		if c.name == cfg.Controller {
+			return c
+		}
+	}
+	return controllers[0]
+}
+
+// release is the Helm release the config asks for, with the user's chart overrides.
+func release(cfg *Config, req *sdk.Request) kube.Release {
+	ctl := controllerOf(cfg)
+	override := req.Charts[ctl.chart.Name]
+	return kube.Release{
+		Name:      ctl.release,
+		Namespace: cfg.Namespace,
+		Chart:     ctl.chart.Override(override),
+		Values:    kube.Merge(ctl.values(cfg, req.Cluster.Simulated()), override.Values),
+	}
+}
+
+var controllerResources = map[string]any{
+	"requests": map[string]any{"cpu": "100m", "memory": "96Mi"},
+	"limits":   map[string]any{"cpu": "500m", "memory": "256Mi"},
+}
+
+// nginxValues runs the controller on every node with host ports 80 and 443: k3d's load
+// balancer forwards the host's ports to the nodes. The admission webhook is left out on a
+// simulated cluster, where no container would answer it and every Ingress would be refused.
+func nginxValues(cfg *Config, simulated bool) map[string]any {
+	return map[string]any{
+		"controller": map[string]any{
+			"kind":     "DaemonSet",
+			"hostPort": map[string]any{"enabled": true, "ports": map[string]any{"http": 80, "https": 443}},
+			"service":  map[string]any{"type": "ClusterIP"},
+			"ingressClassResource": map[string]any{
+				"name": "nginx", "default": cfg.DefaultClass,
+			},
+			"resources":         controllerResources,
+			"admissionWebhooks": map[string]any{"enabled": !simulated},
+			"config":            map[string]any{"use-forwarded-headers": "true"},
+		},
+	}
+}
+
+func traefikValues(cfg *Config, _ bool) map[string]any {
+	return map[string]any{
+		"deployment": map[string]any{"kind": "DaemonSet"},
+		"ports": map[string]any{
+			"web":       map[string]any{"hostPort": 80},
+			"websecure": map[string]any{"hostPort": 443},
+		},
+		"service":      map[string]any{"spec": map[string]any{"type": "ClusterIP"}},
+		"ingressClass": map[string]any{"enabled": true, "isDefaultClass": cfg.DefaultClass, "name": "traefik"},
+		"resources":    controllerResources,
+	}
+}
