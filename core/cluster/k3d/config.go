@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	cliutil "github.com/k3d-io/k3d/v5/cmd/util"
 	k3dclient "github.com/k3d-io/k3d/v5/pkg/client"
+	k3dtypes "github.com/k3d-io/k3d/v5/pkg/types"
 	k3dutil "github.com/k3d-io/k3d/v5/pkg/util"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
@@ -129,9 +130,16 @@ func Decode(c *config.Config) (Config, hcl.Diagnostics) {
 	d.boolean("update_default_kubeconfig", &cfg.UpdateDefaultKubeconfig)
 	d.boolean("switch_context", &cfg.SwitchContext)
 	d.distinctPorts(cfg)
+	d.filtersFit("k3s_args", cfg.K3sArgs, cfg)
+	d.filtersFit("node_labels", cfg.NodeLabels, cfg)
 	if cfg.Servers == 2 {
 		d.warn("servers", "Two servers have no fault tolerance",
 			"Two k3s servers form an etcd cluster that stops when either is down; use 1 or 3.")
+	}
+	if d.attrs["name"] == nil && k3dclient.CheckName(cfg.Name) != nil {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid cluster name",
+			Detail:  fmt.Sprintf("The default cluster name %q (the lab's name and \"-local\") is longer than k3d's 32 characters; set name in the cluster block.", cfg.Name),
+			Subject: blockRange(c).Ptr()})
 	}
 	if strings.Contains(cfg.DataDir, ":") {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid data_dir",
@@ -139,6 +147,15 @@ func Decode(c *config.Config) (Config, hcl.Diagnostics) {
 			Subject: c.Lab.Range.Ptr()})
 	}
 	return cfg, append(diags, d.diags...)
+}
+
+// blockRange is where to report a problem of the whole cluster block; the lab block when
+// lab.hcl has no cluster block.
+func blockRange(c *config.Config) hcl.Range {
+	if c.Cluster.DefRange.Filename != "" {
+		return c.Cluster.DefRange
+	}
+	return c.Lab.Range
 }
 
 // decoder evaluates the attributes of the block; a missing or null attribute keeps its default.
@@ -180,8 +197,15 @@ func (d *decoder) value(name string, ty cty.Type, what string) (*hcl.Attribute, 
 }
 
 func typeProblem(v cty.Value, err error) string {
-	if err == nil {
+	switch {
+	case err == nil:
 		return "its value is not known"
+	case v.IsKnown() && v.Type() == cty.String:
+		return fmt.Sprintf("got the string %q", v.AsString())
+	case v.IsKnown() && v.Type() == cty.Number:
+		return "got the number " + v.AsBigFloat().Text('g', -1)
+	case v.IsKnown() && v.Type() == cty.Bool:
+		return fmt.Sprintf("got %t", v.True())
 	}
 	return fmt.Sprintf("got %s (%s)", v.Type().FriendlyName(), err)
 }
@@ -401,6 +425,33 @@ func splitFilters(s string) (string, []string, error) {
 		}
 	}
 	return value, filters, nil
+}
+
+// filtersFit checks node filters against the node counts, as k3d will at create time,
+// so that a filter naming agent:3 of two agents points at its attribute.
+func (d *decoder) filtersFit(name string, entries []string, cfg Config) {
+	a := d.attrs[name]
+	if a == nil {
+		return
+	}
+	var nodes []*k3dtypes.Node
+	for i := 0; i < cfg.Servers; i++ {
+		nodes = append(nodes, &k3dtypes.Node{Role: k3dtypes.ServerRole})
+	}
+	for i := 0; i < cfg.Agents; i++ {
+		nodes = append(nodes, &k3dtypes.Node{Role: k3dtypes.AgentRole})
+	}
+	for _, s := range entries {
+		_, filters, err := splitFilters(s)
+		if err != nil || len(filters) == 0 {
+			continue
+		}
+		if _, err := k3dutil.FilterNodes(nodes, filters); err != nil {
+			d.fail(a, "Invalid "+name, fmt.Sprintf("%s entry %q: the node filters %s do not fit a cluster of %d server(s) and %d agent(s) (indexes start at 0).",
+				name, s, strings.Join(filters, ";"), cfg.Servers, cfg.Agents))
+			return
+		}
+	}
 }
 
 func (d *decoder) mirrors(dst *map[string][]string) {

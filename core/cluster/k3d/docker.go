@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
+	"github.com/docker/cli/cli/command"
+	dockerconfig "github.com/docker/cli/cli/config"
+	"github.com/docker/cli/cli/flags"
 	dockerclient "github.com/docker/docker/client"
-	k3ddocker "github.com/k3d-io/k3d/v5/pkg/runtimes/docker"
+	"github.com/spf13/pflag"
 )
 
 // ErrNoDocker is the error of every operation attempted without a reachable Docker engine.
@@ -17,12 +21,18 @@ var ErrNoDocker = errors.New("the Docker engine is not reachable")
 // dockerTimeout bounds one question to the engine (ping, info, inspect).
 const dockerTimeout = 5 * time.Second
 
-// engine connects to the Docker engine exactly as k3d will (DOCKER_HOST, docker contexts)
-// and makes sure it answers, so that nothing starts against an engine that is not there.
+// engine connects to the Docker engine exactly as k3d will (DOCKER_HOST, DOCKER_CONTEXT,
+// the docker CLI's current context) and makes sure it answers, so that nothing starts
+// against an engine that is not there. It must run before any k3d call: k3d's own client
+// setup exits the process when the endpoint cannot be resolved.
 func engine(ctx context.Context) (dockerclient.APIClient, error) {
-	cli, err := k3ddocker.GetDockerClient()
+	opts := flags.NewClientOptions()
+	fs := pflag.NewFlagSet("docker", pflag.ContinueOnError)
+	opts.InstallFlags(fs)
+	opts.SetDefaultOptions(fs)
+	cli, err := command.NewAPIClientFromFlags(opts, dockerconfig.LoadDefaultConfigFile(io.Discard))
 	if err != nil {
-		return nil, noDocker(os.Getenv("DOCKER_HOST"), err)
+		return nil, noDocker("", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, dockerTimeout)
 	defer cancel()
@@ -40,12 +50,16 @@ func engine(ctx context.Context) (dockerclient.APIClient, error) {
 // noDocker says where the engine was looked for and how to fix it: a laptop without Docker
 // running is the most common first failure.
 func noDocker(host string, cause error) error {
-	where := "(DOCKER_HOST is not set, so the default socket was tried)"
-	if env := os.Getenv("DOCKER_HOST"); env != "" {
-		where = "(from DOCKER_HOST)"
-	}
-	if host == "" {
-		host = "DOCKER_HOST=" + os.Getenv("DOCKER_HOST")
+	env := os.Getenv("DOCKER_HOST")
+	var where string
+	switch {
+	case env != "":
+		// For ssh:// hosts the client's own address is a placeholder.
+		host, where = env, "(from DOCKER_HOST)"
+	case host == "" || host == dockerclient.DefaultDockerHost:
+		host, where = dockerclient.DefaultDockerHost, "(DOCKER_HOST is not set, so the default socket was tried)"
+	default:
+		where = "(DOCKER_HOST is not set; this is the docker CLI's current context)"
 	}
 	detail := ""
 	// The client's own connection error repeats the address; other causes are worth showing.

@@ -85,12 +85,8 @@ func New(c *config.Config) (*Provider, hcl.Diagnostics) {
 		return p, diags
 	}
 	if _, err := cfg.ClusterConfig(context.Background()); err != nil {
-		subject := c.Cluster.DefRange
-		if subject.Filename == "" {
-			subject = c.Lab.Range
-		}
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid k3d cluster",
-			Detail: err.Error() + ".", Subject: subject.Ptr()})
+			Detail: err.Error() + ".", Subject: blockRange(c).Ptr()})
 	}
 	return p, diags
 }
