@@ -136,7 +136,14 @@ func Decode(c *config.Config) (Config, hcl.Diagnostics) {
 		d.warn("servers", "Two servers have no fault tolerance",
 			"Two k3s servers form an etcd cluster that stops when either is down; use 1 or 3.")
 	}
-	if d.attrs["name"] == nil && k3dclient.CheckName(cfg.Name) != nil {
+	diags = append(diags, d.diags...)
+	return cfg, append(diags, fromLab(c, cfg, d.attrs["name"] == nil)...)
+}
+
+// fromLab checks what the cluster takes from the lab block: the default name and data_dir.
+func fromLab(c *config.Config, cfg Config, defaultName bool) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	if defaultName && k3dclient.CheckName(cfg.Name) != nil {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid cluster name",
 			Detail:  fmt.Sprintf("The default cluster name %q (the lab's name and \"-local\") is longer than k3d's 32 characters; set name in the cluster block.", cfg.Name),
 			Subject: blockRange(c).Ptr()})
@@ -146,7 +153,7 @@ func Decode(c *config.Config) (Config, hcl.Diagnostics) {
 			Detail:  fmt.Sprintf("data_dir %q contains ':', which Docker volume mounts cannot express.", cfg.DataDir),
 			Subject: c.Lab.Range.Ptr()})
 	}
-	return cfg, append(diags, d.diags...)
+	return diags
 }
 
 // blockRange is where to report a problem of the whole cluster block; the lab block when

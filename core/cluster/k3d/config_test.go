@@ -34,6 +34,7 @@ func TestInvalidBlocks(t *testing.T) {
 		"bad_label_key":       `6:17: error: Invalid node_labels: node_labels "bad key": "bad key" is not a Kubernetes label key.`,
 		"bad_bool":            `6:31: error: Incorrect attribute value type: update_default_kubeconfig must be true or false; got the string "yes".`,
 		"undefined_variable":  `6:15: error: Unsupported attribute: This object does not have an attribute named "agents".`,
+		"colon_data_dir":      `1:1: error: Invalid data_dir: data_dir "/srv/nexo:data" contains ':', which Docker volume mounts cannot express.`,
 		"long_lab_name":       `1:1: error: Invalid cluster name: The default cluster name "a-very-long-lab-name-for-k3d-local" (the lab's name and "-local") is longer than k3d's 32 characters; set name in the cluster block.`,
 	} {
 		t.Run(name, func(t *testing.T) {

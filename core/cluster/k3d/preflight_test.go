@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nexolab/lab/core/cluster"
+	"github.com/nexolab/lab/core/config"
 	"github.com/nexolab/lab/core/sdk"
 )
 
@@ -201,4 +202,25 @@ func TestPreflightError(t *testing.T) {
 	assert.NoError(t, PreflightError([]cluster.Check{{Name: "a", OK: true}}))
 	err := PreflightError([]cluster.Check{{Name: "a", OK: true}, {Name: "b", Message: "broken"}, {Name: "c", Message: "also"}})
 	assert.EqualError(t, err, "preflight failed:\n  b: broken\n  c: also")
+}
+
+// TestPreflightOfFile is `lab preflight lab.hcl`: the checks of a file, or its diagnostics.
+func TestPreflightOfFile(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "tcp://127.0.0.1:1")
+	c, diags := config.Load("testdata/architecture.hcl", config.Options{})
+	require.False(t, diags.HasErrors(), config.Lines(diags))
+	checks, diags := Preflight(context.Background(), c, sdk.Footprint{})
+	require.False(t, diags.HasErrors())
+	var names []string
+	for _, c := range checks {
+		names = append(names, c.Name)
+	}
+	assert.Equal(t, []string{"docker", "memory", "cpus", "port 80 (http)", "port 443 (https)",
+		"port 6550 (Kubernetes API)", "data_dir", "disk"}, names)
+
+	c, diags = config.Load("testdata/invalid/servers_zero.hcl", config.Options{})
+	require.False(t, diags.HasErrors())
+	checks, diags = Preflight(context.Background(), c, sdk.Footprint{})
+	assert.Nil(t, checks)
+	assert.True(t, diags.HasErrors())
 }

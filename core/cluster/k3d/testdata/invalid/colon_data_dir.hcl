@@ -1,0 +1,3 @@
+lab "nexo" {
+  data_dir = "/srv/nexo:data"
+}
