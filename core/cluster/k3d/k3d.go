@@ -1,6 +1,27 @@
 // Package k3d is the provider of the lab's default cluster, made through the k3d v5 library
 // (never its CLI): k3s servers and agents in Docker, a load balancer publishing ports 80/443
 // and the API, the lab's data_dir mounted at /mnt/data on every node.
+//
+// The `cluster "k3d"` block (every attribute optional):
+//
+//	name                      = "<lab>-local"   # the k3d cluster; containers are k3d-<name>-*
+//	servers                   = 1
+//	agents                    = 2
+//	image                     = "rancher/k3s:v1.33.9-k3s1"
+//	server_memory             = "4g"             # per node; k3s sees it as the node's memory
+//	agent_memory              = "4g"
+//	http_port                 = 80               # host ports of the load balancer
+//	https_port                = 443
+//	api_port                  = 6550             # on 127.0.0.1
+//	k3s_args                  = ["--kubelet-arg=max-pods=150@agent:*"]  # no filter: servers
+//	node_labels               = { "pool" = "general" }  # or ["KEY=VALUE@NODEFILTER"]
+//	mirrors                   = { "docker.io" = ["https://mirror.example"] }
+//	harbor_insecure           = true             # skip TLS checks towards harbor.<domain>
+//	update_default_kubeconfig = false            # also merge into ~/.kube/config
+//	switch_context            = false            # and make it the current context
+//
+// From the rest of lab.hcl: k3s's Traefik is disabled when an ingress stack is enabled,
+// and nodes pull from harbor.<domain> (registries.yaml) when a harbor stack is enabled.
 package k3d
 
 import (
