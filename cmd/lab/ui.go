@@ -38,12 +38,19 @@ func (o *textObserver) Event(stack string, ev sdk.Event) {
 func (o *textObserver) Done(r engine.StackResult) {
 	switch r.Outcome {
 	case engine.OK:
-		o.printf("%-12s %s done in %s%s\n", r.Stack, r.Action, r.Duration.Round(time.Millisecond), summary(r.Result))
+		o.printf("%-12s %s done in %s%s%s\n", r.Stack, r.Action, r.Duration.Round(time.Millisecond), changed(r.Result), summary(r.Result))
 	case engine.Skipped:
 		o.printf("%-12s skipped: %v\n", r.Stack, r.Err)
 	default:
 		o.printf("%-12s FAILED: %v\n", r.Stack, r.Err)
 	}
+}
+
+func changed(r *sdk.Result) string {
+	if r != nil && r.Changed {
+		return " (changed)"
+	}
+	return ""
 }
 
 func summary(r *sdk.Result) string {

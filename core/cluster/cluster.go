@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -107,18 +108,41 @@ func flatten(cfg *clientcmdapi.Config, context string) ([]byte, string, error) {
 	return b, context, err
 }
 
-// ServerVersion asks the API server its version, within a timeout.
-func ServerVersion(c sdk.Cluster, timeout time.Duration) (string, error) {
+// Simulated reports whether every node of the cluster is simulated by kwok, so that no
+// container runs: true for a kwok cluster reached through any kubeconfig.
+func Simulated(ctx context.Context, c sdk.Cluster) (bool, error) {
+	kc, err := clientset(c, 10*time.Second)
+	if err != nil {
+		return false, err
+	}
+	nodes, err := kc.CoreV1().Nodes().List(ctx, metav1.ListOptions{Limit: 50})
+	if err != nil {
+		return false, fmt.Errorf("list nodes: %w", err)
+	}
+	for _, n := range nodes.Items {
+		if n.Annotations["kwok.x-k8s.io/node"] != "fake" {
+			return false, nil
+		}
+	}
+	return len(nodes.Items) > 0, nil
+}
+
+func clientset(c sdk.Cluster, timeout time.Duration) (*kubernetes.Clientset, error) {
 	raw, err := clientcmd.Load(c.Kubeconfig)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	rc, err := clientcmd.NewNonInteractiveClientConfig(*raw, c.Context, &clientcmd.ConfigOverrides{}, nil).ClientConfig()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	rc.Timeout = timeout
-	kc, err := kubernetes.NewForConfig(rc)
+	return kubernetes.NewForConfig(rc)
+}
+
+// ServerVersion asks the API server its version, within a timeout.
+func ServerVersion(c sdk.Cluster, timeout time.Duration) (string, error) {
+	kc, err := clientset(c, timeout)
 	if err != nil {
 		return "", err
 	}

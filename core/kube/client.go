@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/nexolab/lab/core/sdk"
 )
@@ -37,10 +38,11 @@ func Connect(c sdk.Cluster, log hclog.Logger) (*Client, error) {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	loader, err := clientConfig(c.Kubeconfig, c.Context)
+	raw, err := clientcmd.Load(c.Kubeconfig)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("kubeconfig: %w", err)
 	}
+	loader := clientcmd.NewNonInteractiveClientConfig(*raw, c.Context, &clientcmd.ConfigOverrides{}, nil)
 	cfg, err := loader.ClientConfig()
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig: %w", err)
@@ -56,40 +58,47 @@ func Connect(c sdk.Cluster, log hclog.Logger) (*Client, error) {
 	}
 	return &Client{
 		Kube: kc, Dynamic: dc, Config: cfg, Log: log,
-		getter: &restGetter{config: cfg, loader: loader},
+		getter: &restGetter{config: cfg, raw: raw, context: c.Context, discovery: &sharedDiscovery{}},
 		Cache:  DefaultCache(),
 	}, nil
 }
 
-func clientConfig(kubeconfig []byte, context string) (clientcmd.ClientConfig, error) {
-	raw, err := clientcmd.Load(kubeconfig)
-	if err != nil {
-		return nil, fmt.Errorf("kubeconfig: %w", err)
-	}
-	return clientcmd.NewNonInteractiveClientConfig(*raw, context, &clientcmd.ConfigOverrides{}, nil), nil
+// restGetter gives Helm the cluster connection. Helm puts a release's objects in the
+// getter's namespace, so each release gets a getter of its namespace; all share one
+// discovery cache.
+type restGetter struct {
+	config    *rest.Config
+	raw       *clientcmdapi.Config
+	context   string
+	namespace string
+	discovery *sharedDiscovery
 }
 
-// restGetter gives Helm the cluster connection, sharing one discovery cache.
-type restGetter struct {
-	config *rest.Config
-	loader clientcmd.ClientConfig
+type sharedDiscovery struct {
+	once   sync.Once
+	client discovery.CachedDiscoveryInterface
+	err    error
+}
 
-	once      sync.Once
-	discovery discovery.CachedDiscoveryInterface
-	err       error
+// in returns the getter for a namespace.
+func (g *restGetter) in(namespace string) *restGetter {
+	c := *g
+	c.namespace = namespace
+	return &c
 }
 
 func (g *restGetter) ToRESTConfig() (*rest.Config, error) { return rest.CopyConfig(g.config), nil }
 
 func (g *restGetter) ToDiscoveryClient() (discovery.CachedDiscoveryInterface, error) {
-	g.once.Do(func() {
+	d := g.discovery
+	d.once.Do(func() {
 		var dc discovery.DiscoveryInterface
-		dc, g.err = discovery.NewDiscoveryClientForConfig(g.config)
-		if g.err == nil {
-			g.discovery = memory.NewMemCacheClient(dc)
+		dc, d.err = discovery.NewDiscoveryClientForConfig(g.config)
+		if d.err == nil {
+			d.client = memory.NewMemCacheClient(dc)
 		}
 	})
-	return g.discovery, g.err
+	return d.client, d.err
 }
 
 func (g *restGetter) ToRESTMapper() (meta.RESTMapper, error) {
@@ -101,7 +110,10 @@ func (g *restGetter) ToRESTMapper() (meta.RESTMapper, error) {
 	return restmapper.NewShortcutExpander(m, dc, nil), nil
 }
 
-func (g *restGetter) ToRawKubeConfigLoader() clientcmd.ClientConfig { return g.loader }
+func (g *restGetter) ToRawKubeConfigLoader() clientcmd.ClientConfig {
+	overrides := &clientcmd.ConfigOverrides{Context: clientcmdapi.Context{Namespace: g.namespace}}
+	return clientcmd.NewNonInteractiveClientConfig(*g.raw, g.context, overrides, nil)
+}
 
 // Mapper maps kinds to resources, for applying objects of any kind.
 func (c *Client) Mapper() (meta.RESTMapper, error) { return c.getter.ToRESTMapper() }

@@ -32,7 +32,7 @@ type Release struct {
 func (c *Client) helm(namespace string) (*action.Configuration, error) {
 	cfg := new(action.Configuration)
 	logf := func(format string, v ...any) { c.Log.Trace(fmt.Sprintf(format, v...)) }
-	if err := cfg.Init(c.getter, namespace, "secret", logf); err != nil {
+	if err := cfg.Init(c.getter.in(namespace), namespace, "secret", logf); err != nil {
 		return nil, err
 	}
 	return cfg, nil

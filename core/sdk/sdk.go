@@ -74,10 +74,10 @@ type Cluster struct {
 	Context    string
 	// Provider is k3d, existing or kwok.
 	Provider string
+	// Simulated is true when no container runs (kwok nodes): checks that need a running
+	// container must report Skipped.
+	Simulated bool
 }
-
-// Simulated reports whether the cluster runs no containers (kwok): probes must be skipped.
-func (c Cluster) Simulated() bool { return c.Provider == "kwok" }
 
 // Lab is the `lab` block of lab.hcl.
 type Lab struct {

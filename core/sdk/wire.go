@@ -84,7 +84,8 @@ func schemaFromProto(p *labv1.SchemaResponse) ([]Attribute, error) {
 func requestToProto(r *Request) *labv1.Request {
 	p := &labv1.Request{
 		Stack:      r.Stack,
-		Cluster:    &labv1.Cluster{Kubeconfig: r.Cluster.Kubeconfig, Context: r.Cluster.Context, Provider: r.Cluster.Provider},
+		Cluster: &labv1.Cluster{Kubeconfig: r.Cluster.Kubeconfig, Context: r.Cluster.Context,
+			Provider: r.Cluster.Provider, Simulated: r.Cluster.Simulated},
 		Lab:        &labv1.Lab{Name: r.Lab.Name, Domain: r.Lab.Domain, DataDir: r.Lab.DataDir},
 		ConfigJson: r.ConfigJSON,
 		Dir:        r.Dir, PurgeData: r.PurgeData, Cascade: r.Cascade,
@@ -100,7 +101,8 @@ func requestToProto(r *Request) *labv1.Request {
 func requestFromProto(p *labv1.Request) *Request {
 	r := &Request{
 		Stack:      p.Stack,
-		Cluster:    Cluster{Kubeconfig: p.GetCluster().GetKubeconfig(), Context: p.GetCluster().GetContext(), Provider: p.GetCluster().GetProvider()},
+		Cluster: Cluster{Kubeconfig: p.GetCluster().GetKubeconfig(), Context: p.GetCluster().GetContext(),
+			Provider: p.GetCluster().GetProvider(), Simulated: p.GetCluster().GetSimulated()},
 		Lab:        Lab{Name: p.GetLab().GetName(), Domain: p.GetLab().GetDomain(), DataDir: p.GetLab().GetDataDir()},
 		ConfigJSON: p.ConfigJson,
 		Dir:        p.Dir, PurgeData: p.PurgeData, Cascade: p.Cascade,

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -23,7 +22,7 @@ func (s *Stack) Health(ctx context.Context, req *sdk.Request) (*sdk.Health, erro
 	h := &sdk.Health{Endpoints: []sdk.Endpoint{{Name: "ingress", URL: "http://*." + req.Lab.Domain}}}
 	checkRollout(ctx, c, h, ctl, cfg.Namespace)
 	checkClass(ctx, c, h, ctl, cfg.DefaultClass)
-	if req.Cluster.Simulated() {
+	if req.Cluster.Simulated {
 		h.Add("controller probe", sdk.Skipped, "no container runs on a simulated (kwok) cluster")
 	} else {
 		probe(ctx, c, h, ctl, cfg.Namespace)
@@ -99,5 +98,5 @@ func probe(ctx context.Context, c *kube.Client, h *sdk.Health, ctl controller, n
 		h.Add("controller probe", sdk.Healthy, "%s answered on :%s%s", p.Name, port, path)
 		return
 	}
-	h.Add("controller probe", sdk.Unhealthy, fmt.Sprintf("no running %s pod to probe", ctl.name))
+	h.Add("controller probe", sdk.Unhealthy, "no running %s pod to probe", ctl.name)
 }

@@ -44,7 +44,7 @@ func release(cfg *Config, req *sdk.Request) kube.Release {
 		Name:      ctl.release,
 		Namespace: cfg.Namespace,
 		Chart:     ctl.chart.Override(override),
-		Values:    kube.Merge(ctl.values(cfg, req.Cluster.Simulated()), override.Values),
+		Values:    kube.Merge(ctl.values(cfg, req.Cluster.Simulated), override.Values),
 	}
 }
 

@@ -50,15 +50,24 @@ func New(cfg Config) *Provider {
 }
 
 func (p *Provider) Kind() string { return "existing" }
-func (p *Provider) Name() string { return p.cfg.Context }
+// Name is the kubeconfig context, or "current-context" when lab.hcl names none.
+func (p *Provider) Name() string {
+	if p.cfg.Context == "" {
+		return "current-context"
+	}
+	return p.cfg.Context
+}
 func (p *Provider) Owned() bool  { return false }
 
-func (p *Provider) Connect(context.Context) (sdk.Cluster, error) {
+// Connect reads the kubeconfig and finds out whether the cluster is simulated (kwok).
+func (p *Provider) Connect(ctx context.Context) (sdk.Cluster, error) {
 	b, ctxName, err := cluster.FlattenFile(p.cfg.Kubeconfig, p.cfg.Context)
 	if err != nil {
 		return sdk.Cluster{}, err
 	}
-	return sdk.Cluster{Kubeconfig: b, Context: ctxName, Provider: p.Kind()}, nil
+	c := sdk.Cluster{Kubeconfig: b, Context: ctxName, Provider: p.Kind()}
+	c.Simulated, err = cluster.Simulated(ctx, c)
+	return c, err
 }
 
 // Status reports the cluster running when its API server answers.

@@ -123,7 +123,7 @@ func (p *Provider) Connect(context.Context) (sdk.Cluster, error) {
 	if err != nil {
 		return sdk.Cluster{}, err
 	}
-	return sdk.Cluster{Kubeconfig: b, Context: ctxName, Provider: p.Kind()}, nil
+	return sdk.Cluster{Kubeconfig: b, Context: ctxName, Provider: p.Kind(), Simulated: true}, nil
 }
 
 func (p *Provider) kwokctl(ctx context.Context, args ...string) error {

@@ -520,8 +520,10 @@ type Cluster struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Kubeconfig []byte                 `protobuf:"bytes,1,opt,name=kubeconfig,proto3" json:"kubeconfig,omitempty"`
 	Context    string                 `protobuf:"bytes,2,opt,name=context,proto3" json:"context,omitempty"`
-	// k3d, existing or kwok. On kwok no container runs, so probes are skipped.
-	Provider      string `protobuf:"bytes,3,opt,name=provider,proto3" json:"provider,omitempty"`
+	// k3d, existing or kwok.
+	Provider string `protobuf:"bytes,3,opt,name=provider,proto3" json:"provider,omitempty"`
+	// No container runs (kwok, also behind an existing kubeconfig): probes are skipped.
+	Simulated     bool `protobuf:"varint,4,opt,name=simulated,proto3" json:"simulated,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -575,6 +577,13 @@ func (x *Cluster) GetProvider() string {
 		return x.Provider
 	}
 	return ""
+}
+
+func (x *Cluster) GetSimulated() bool {
+	if x != nil {
+		return x.Simulated
+	}
+	return false
 }
 
 type Lab struct {
@@ -1376,13 +1385,14 @@ const file_labv1_lab_proto_rawDesc = "" +
 	"\x05stack\x18\b \x01(\tR\x05stack\x1aP\n" +
 	"\vChartsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12+\n" +
-	"\x05value\x18\x02 \x01(\v2\x15.lab.v1.ChartOverrideR\x05value:\x028\x01\"_\n" +
+	"\x05value\x18\x02 \x01(\v2\x15.lab.v1.ChartOverrideR\x05value:\x028\x01\"}\n" +
 	"\aCluster\x12\x1e\n" +
 	"\n" +
 	"kubeconfig\x18\x01 \x01(\fR\n" +
 	"kubeconfig\x12\x18\n" +
 	"\acontext\x18\x02 \x01(\tR\acontext\x12\x1a\n" +
-	"\bprovider\x18\x03 \x01(\tR\bprovider\"L\n" +
+	"\bprovider\x18\x03 \x01(\tR\bprovider\x12\x1c\n" +
+	"\tsimulated\x18\x04 \x01(\bR\tsimulated\"L\n" +
 	"\x03Lab\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06domain\x18\x02 \x01(\tR\x06domain\x12\x19\n" +
