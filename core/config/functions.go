@@ -25,7 +25,7 @@ func functions(baseDir string) map[string]function.Function {
 		"trimprefix": stdlib.TrimPrefixFunc, "trimsuffix": stdlib.TrimSuffixFunc,
 		"replace": stdlib.ReplaceFunc, "regex": stdlib.RegexFunc, "regexall": stdlib.RegexAllFunc,
 		"regex_replace": stdlib.RegexReplaceFunc,
-		"format": stdlib.FormatFunc, "formatlist": stdlib.FormatListFunc,
+		"format":        stdlib.FormatFunc, "formatlist": stdlib.FormatListFunc,
 		"join": stdlib.JoinFunc, "split": stdlib.SplitFunc, "substr": stdlib.SubstrFunc,
 		"strlen": stdlib.StrlenFunc, "indent": stdlib.IndentFunc, "chomp": stdlib.ChompFunc,
 

@@ -269,4 +269,3 @@ func fromCty(v cty.Value, dst any) error {
 	}
 	return json.Unmarshal(b, dst)
 }
-

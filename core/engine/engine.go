@@ -141,7 +141,7 @@ func (e *Engine) link(stacks []*Stack) hcl.Diagnostics {
 	if err := g.Check(); errors.As(err, &ce) {
 		first := byName[ce.Path[0]]
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Dependency cycle",
-			Detail: "The stacks depend on each other in a cycle: " + err.Error()[len("dependency cycle: "):] + ".",
+			Detail:  "The stacks depend on each other in a cycle: " + err.Error()[len("dependency cycle: "):] + ".",
 			Subject: first.Block.DefRange.Ptr()})
 	}
 	return diags

@@ -37,6 +37,6 @@ type StackResult struct {
 
 type nopObserver struct{}
 
-func (nopObserver) Start(string, Action)     {}
+func (nopObserver) Start(string, Action)    {}
 func (nopObserver) Event(string, sdk.Event) {}
 func (nopObserver) Done(StackResult)        {}

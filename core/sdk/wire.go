@@ -83,13 +83,13 @@ func schemaFromProto(p *labv1.SchemaResponse) ([]Attribute, error) {
 
 func requestToProto(r *Request) *labv1.Request {
 	p := &labv1.Request{
-		Stack:      r.Stack,
+		Stack: r.Stack,
 		Cluster: &labv1.Cluster{Kubeconfig: r.Cluster.Kubeconfig, Context: r.Cluster.Context,
 			Provider: r.Cluster.Provider, Simulated: r.Cluster.Simulated},
 		Lab:        &labv1.Lab{Name: r.Lab.Name, Domain: r.Lab.Domain, DataDir: r.Lab.DataDir},
 		ConfigJson: r.ConfigJSON,
 		Dir:        r.Dir, PurgeData: r.PurgeData, Cascade: r.Cascade,
-		Charts:     map[string]*labv1.ChartOverride{},
+		Charts: map[string]*labv1.ChartOverride{},
 	}
 	for name, c := range r.Charts {
 		values, _ := json.Marshal(c.Values) // values come from decoded HCL, always encodable
@@ -100,13 +100,13 @@ func requestToProto(r *Request) *labv1.Request {
 
 func requestFromProto(p *labv1.Request) *Request {
 	r := &Request{
-		Stack:      p.Stack,
+		Stack: p.Stack,
 		Cluster: Cluster{Kubeconfig: p.GetCluster().GetKubeconfig(), Context: p.GetCluster().GetContext(),
 			Provider: p.GetCluster().GetProvider(), Simulated: p.GetCluster().GetSimulated()},
 		Lab:        Lab{Name: p.GetLab().GetName(), Domain: p.GetLab().GetDomain(), DataDir: p.GetLab().GetDataDir()},
 		ConfigJSON: p.ConfigJson,
 		Dir:        p.Dir, PurgeData: p.PurgeData, Cascade: p.Cascade,
-		Charts:     map[string]ChartOverride{},
+		Charts: map[string]ChartOverride{},
 	}
 	for name, c := range p.Charts {
 		o := ChartOverride{Repository: c.Repository, Version: c.Version}

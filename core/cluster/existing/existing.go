@@ -50,6 +50,7 @@ func New(cfg Config) *Provider {
 }
 
 func (p *Provider) Kind() string { return "existing" }
+
 // Name is the kubeconfig context, or "current-context" when lab.hcl names none.
 func (p *Provider) Name() string {
 	if p.cfg.Context == "" {
@@ -57,7 +58,7 @@ func (p *Provider) Name() string {
 	}
 	return p.cfg.Context
 }
-func (p *Provider) Owned() bool  { return false }
+func (p *Provider) Owned() bool { return false }
 
 // Connect reads the kubeconfig and finds out whether the cluster is simulated (kwok).
 func (p *Provider) Connect(ctx context.Context) (sdk.Cluster, error) {
