@@ -63,7 +63,7 @@ func newRoot() *cobra.Command {
 	g.bind(root)
 	root.AddCommand(
 		validateCmd(g), planCmd(g), applyCmd(g), healthCmd(g), renderCmd(g),
-		destroyCmd(g), pluginsCmd(g), fmtCmd(g),
+		destroyCmd(g), pluginsCmd(g), fmtCmd(g), backupCmd(g), restoreCmd(g), credentialsCmd(g),
 	)
 	return root
 }

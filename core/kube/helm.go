@@ -27,6 +27,9 @@ type Release struct {
 	Values    map[string]any
 	// Timeout bounds the install or upgrade, hooks included; 5 minutes when zero.
 	Timeout time.Duration
+	// UpgradeCRDs applies the chart's CRDs (its crds/ folders) before an upgrade: Helm
+	// installs them only on the first install and never upgrades them.
+	UpgradeCRDs bool
 }
 
 func (c *Client) helm(namespace string) (*action.Configuration, error) {
@@ -88,6 +91,11 @@ func (c *Client) Apply(ctx context.Context, req *sdk.Request, r Release) (sdk.Re
 	last, err = c.unstick(cfg, last, req, step)
 	if err != nil {
 		return out, err
+	}
+	if last != nil && r.UpgradeCRDs {
+		if err := c.applyCRDs(ctx, req, step, loaded); err != nil {
+			return out, err
+		}
 	}
 	rel, err := c.run(ctx, cfg, r, loaded, values, last, req, step)
 	if err != nil {
@@ -227,4 +235,19 @@ func (c *Client) ReleaseValues(name, namespace string) (map[string]any, error) {
 		return nil, err
 	}
 	return rel.Config, nil
+}
+
+// applyCRDs server-side applies the CRDs of a chart and its subcharts.
+func (c *Client) applyCRDs(ctx context.Context, req *sdk.Request, step string, ch *chart.Chart) error {
+	crds := ch.CRDObjects()
+	if len(crds) == 0 {
+		return nil
+	}
+	req.Emit(step, "applying %d CRDs of %s", len(crds), ch.Name())
+	for _, crd := range crds {
+		if err := c.ApplyYAML(ctx, "", string(crd.File.Data)); err != nil {
+			return fmt.Errorf("CRD %s: %w", crd.Name, err)
+		}
+	}
+	return nil
 }
