@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 GO ?= go
 LAB_FILE ?= lab.hcl
-PLUGINS := $(notdir $(wildcard plugins/*))
+PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 BIN := bin
 # Stripped binaries: a plugin launches faster when there is less to map.
 GOFLAGS_BUILD ?= -trimpath -ldflags "-s -w"

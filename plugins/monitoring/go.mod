@@ -1,0 +1,7 @@
+module github.com/nexolab/lab/plugins/monitoring
+
+go 1.26.0
+
+require github.com/nexolab/lab/core v0.0.0
+
+replace github.com/nexolab/lab/core => ../../core
