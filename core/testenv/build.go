@@ -6,33 +6,34 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 )
 
-var (
-	buildOnce sync.Once
-	buildDir  string
-	buildErr  error
-)
-
-// Binaries builds ./bin/lab and every plugin (make build) once per test process and
-// returns the folder that holds them. The Go build cache makes repeated builds cheap.
-func Binaries() (string, error) {
-	buildOnce.Do(func() {
-		root, err := RepoRoot()
-		if err != nil {
-			buildErr = err
-			return
+// Build compiles ./cmd/lab and the given main packages (paths relative to the repository,
+// e.g. "plugins/ingress") into dir. A package builds to lab-plugin-<folder name>, or to the
+// name given after "=" ("e2e/testplugins/testkit=lab-plugin-alpha"). The Go build cache
+// makes repeated builds cheap.
+func Build(dir string, pkgs ...string) error {
+	root, err := RepoRoot()
+	if err != nil {
+		return err
+	}
+	targets := map[string]string{"lab": "./cmd/lab"}
+	for _, p := range pkgs {
+		pkg, name, ok := strings.Cut(p, "=")
+		if !ok {
+			name = "lab-plugin-" + filepath.Base(pkg)
 		}
-		buildDir = filepath.Join(root, "bin")
-		cmd := exec.Command("make", "build")
+		targets[name] = "./" + pkg
+	}
+	for name, pkg := range targets {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg)
 		cmd.Dir = root
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("make build: %w\n%s", err, lastLines(string(out), 30))
+		cmd.Env = append(os.Environ(), "GOWORK="+filepath.Join(root, "go.work"))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build %s: %w\n%s", pkg, err, lastLines(string(out), 30))
 		}
-	})
-	return buildDir, buildErr
+	}
+	return nil
 }
 
 func lastLines(s string, n int) string {

@@ -1,0 +1,88 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/nexolab/lab/core/state"
+)
+
+// helmRevisions counts the stored revisions of a Helm release.
+func helmRevisions(t *testing.T, ns, release string) int {
+	s, err := client(t).Kube.CoreV1().Secrets(ns).List(context.Background(),
+		metav1.ListOptions{LabelSelector: "owner=helm,name=" + release})
+	require.NoError(t, err)
+	return len(s.Items)
+}
+
+// The ingress stack's whole life, as a user runs it: apply, health, re-apply, plan,
+// switch controller, remove the block, destroy.
+func TestIngressLifecycle(t *testing.T) {
+	ctx := context.Background()
+	l := newLab(t, header("life.local")+ingressBlock("nginx"))
+
+	l.ok("validate")
+	plan := l.ok("plan")
+	assert.Regexp(t, `ingress\s+install\s+1\s+not installed`, plan.stdout)
+
+	l.ok("apply")
+	assert.Equal(t, 1, helmRevisions(t, "ingress", "ingress-nginx"))
+
+	h := l.ok("health", "-o", "json")
+	var report []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(h.stdout), &report))
+	require.Len(t, report, 1)
+	assert.Equal(t, "healthy", report[0]["status"])
+	checks := map[string]string{}
+	for _, c := range report[0]["checks"].([]any) {
+		m := c.(map[string]any)
+		checks[m["name"].(string)] = m["status"].(string)
+	}
+	assert.Equal(t, map[string]string{"controller rollout": "healthy", "ingress class": "healthy", "controller probe": "skipped"}, checks)
+
+	// A second apply changes nothing: no new Helm revision, and plan says so.
+	l.ok("apply")
+	assert.Equal(t, 1, helmRevisions(t, "ingress", "ingress-nginx"), "a no-op apply must not make a Helm revision")
+	assert.Regexp(t, `ingress\s+unchanged`, l.ok("plan").stdout)
+
+	// The state lives in the cluster: a lab folder on another machine plans the same.
+	other := newLab(t, header("life.local")+ingressBlock("nginx"))
+	assert.Regexp(t, `ingress\s+unchanged`, other.ok("plan").stdout)
+
+	// Switching the controller replaces the release.
+	l.write(header("life.local") + ingressBlock("traefik"))
+	assert.Regexp(t, `ingress\s+upgrade\s+1\s+config changed`, l.ok("plan").stdout)
+	l.ok("apply")
+	assert.Equal(t, 0, helmRevisions(t, "ingress", "ingress-nginx"), "the nginx release is gone")
+	assert.Equal(t, 1, helmRevisions(t, "ingress", "traefik"))
+	l.ok("health", "ingress")
+
+	// Removing the block uninstalls the stack on the next apply; plan says it first.
+	l.write(header("life.local"))
+	assert.Regexp(t, `ingress\s+uninstall\s+-\s+no longer enabled`, l.ok("plan").stdout)
+	l.ok("apply")
+	_, err := client(t).Kube.CoreV1().Namespaces().Get(ctx, "ingress", metav1.GetOptions{})
+	assert.True(t, apierrors.IsNotFound(err), "namespace ingress is deleted")
+	records, err := state.New(client(t).Kube).List(ctx)
+	require.NoError(t, err)
+	assert.NotContains(t, records, "ingress")
+
+	// Back again, then destroy: every stack goes, the existing cluster stays.
+	l.write(header("life.local") + ingressBlock("nginx"))
+	l.ok("apply")
+	d := l.ok("destroy", "--yes")
+	assert.Contains(t, d.stdout, "destroy: 1 ok, 0 failed")
+	_, err = client(t).Kube.CoreV1().Namespaces().Get(ctx, state.Namespace, metav1.GetOptions{})
+	assert.True(t, apierrors.IsNotFound(err) || err == nil) // lab-system is deleted (may still be terminating)
+	records, err = state.New(client(t).Kube).List(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, records)
+	_, err = client(t).Kube.CoreV1().Namespaces().Get(ctx, "kube-system", metav1.GetOptions{})
+	assert.NoError(t, err, "the existing cluster is not deleted")
+}
