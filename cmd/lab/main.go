@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -35,7 +36,9 @@ var errSilent = errors.New("")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRoot().ExecuteContext(ctx)
+	root := newRoot()
+	root.SetArgs(terraformStyle(os.Args[1:]))
+	err := root.ExecuteContext(ctx)
 	stop()
 	if err == nil {
 		return
@@ -66,4 +69,17 @@ func newRoot() *cobra.Command {
 		destroyCmd(g), pluginsCmd(g), fmtCmd(g), backupCmd(g), restoreCmd(g), credentialsCmd(g),
 	)
 	return root
+}
+
+// terraformStyle accepts -var and -var-file written with one dash, as users of HCL tools
+// type them.
+func terraformStyle(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a == "-var" || strings.HasPrefix(a, "-var=") {
+			a = "-" + a
+		}
+		out[i] = a
+	}
+	return out
 }

@@ -1,0 +1,3 @@
+# want: 04-two-labs.hcl:3:1: error: Duplicate lab block
+lab "one" {}
+lab "two" {}
