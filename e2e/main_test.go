@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/testenv"
@@ -160,3 +161,5 @@ func events(t *testing.T, stdout string) []map[string]any {
 	}
 	return out
 }
+
+var metav1GetOptions = metav1.GetOptions{}

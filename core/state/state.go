@@ -107,19 +107,47 @@ func (s *Store) Delete(ctx context.Context, stack string) error {
 	return nil
 }
 
-// DeleteAll removes lab-system with every record.
+// DeleteAll removes lab-system with every record, and waits until it is gone so that a
+// following apply can create it again.
 func (s *Store) DeleteAll(ctx context.Context) error {
-	err := s.kube.CoreV1().Namespaces().Delete(ctx, Namespace, metav1.DeleteOptions{})
+	nss := s.kube.CoreV1().Namespaces()
+	err := nss.Delete(ctx, Namespace, metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete %s: %w", Namespace, err)
 	}
-	return nil
+	return s.waitGone(ctx)
 }
 
+func (s *Store) waitGone(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for {
+		_, err := s.kube.CoreV1().Namespaces().Get(ctx, Namespace, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s is still terminating: %w", Namespace, ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// ensureNamespace creates lab-system; one left terminating by a destroy is waited for.
 func (s *Store) ensureNamespace(ctx context.Context) error {
+	nss := s.kube.CoreV1().Namespaces()
+	if got, err := nss.Get(ctx, Namespace, metav1.GetOptions{}); err == nil {
+		if got.Status.Phase != corev1.NamespaceTerminating {
+			return nil
+		}
+		if err := s.waitGone(ctx); err != nil {
+			return err
+		}
+	}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace,
 		Labels: map[string]string{"app.kubernetes.io/managed-by": "lab"}}}
-	_, err := s.kube.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
+	_, err := nss.Create(ctx, ns, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create %s: %w", Namespace, err)
 	}
