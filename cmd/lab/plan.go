@@ -31,6 +31,9 @@ func planCmd(g *globals) *cobra.Command {
 				return err
 			}
 			g.printPlan(plan)
+			if plan.Cluster.Action == engine.Unreachable {
+				return fmt.Errorf("apply cannot run until the cluster is reachable: %s", plan.Cluster.Detail)
+			}
 			return nil
 		},
 	}

@@ -86,8 +86,10 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, hcl.Diagnostics, error) {
 	}
 	p := &Plan{stacks: stacks, records: map[string]state.Record{}}
 	st, err := e.Provider.Status(ctx)
-	if err != nil {
-		return nil, diags, fmt.Errorf("cluster %s: %w", e.Provider.Name(), err)
+	if err != nil { // still say what apply would do to the stacks, and why it cannot
+		p.Cluster = ClusterPlan{Provider: e.Provider.Kind(), Name: e.Provider.Name(), Action: Unreachable, Detail: err.Error()}
+		p.Changes, err = changes(stacks, p.records)
+		return p, diags, err
 	}
 	p.Cluster = clusterPlan(e.Provider, st)
 	if p.Cluster.Action == ReuseCluster || p.Cluster.Action == RecreateNeeded {
