@@ -1,0 +1,391 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/nexolab/lab/core/kube"
+	"github.com/nexolab/lab/core/sdk"
+)
+
+const simulatedReason = "no container runs on a simulated (kwok) cluster"
+
+func (s *Stack) Health(ctx context.Context, req *sdk.Request) (*sdk.Health, error) {
+	cfg := req.Config.(*Config)
+	c, err := kube.Connect(req.Cluster, req.Logger())
+	if err != nil {
+		return nil, err
+	}
+	ns, sim := cfg.Namespace, req.Cluster.Simulated
+	h := &sdk.Health{Endpoints: []sdk.Endpoint{
+		{Name: "grafana", URL: grafanaURL(req)},
+		{Name: "prometheus", URL: "http://prometheus." + req.Lab.Domain},
+		{Name: "alertmanager", URL: "http://alertmanager." + req.Lab.Domain},
+	}}
+	for _, w := range chartWorkloads {
+		checkWorkload(ctx, c, h, ns, w)
+	}
+	for _, k := range operated {
+		checkOperated(ctx, c, h, ns, k, sim)
+	}
+	checkRules(ctx, c, h, ns)
+	checkDashboards(ctx, c, h, ns)
+	if sim {
+		h.Add("prometheus targets", sdk.Skipped, "%s: Prometheus does not run", simulatedReason)
+		h.Add("grafana api", sdk.Skipped, "%s: Grafana does not run", simulatedReason)
+	} else {
+		checkTargets(ctx, c, h, ns)
+		checkGrafana(ctx, c, h, ns)
+	}
+	return h, nil
+}
+
+// chartWorkload is a workload the chart or a subchart makes, found by the labels the
+// upstream templates give it; name is what it is called in this release.
+type chartWorkload struct {
+	check, kind, name, selector string
+	// everyNode: a DaemonSet that must run on every node it can be scheduled on.
+	everyNode bool
+}
+
+var chartWorkloads = []chartWorkload{
+	{check: "operator rollout", kind: "Deployment", name: operatorName,
+		selector: "app=" + releaseName + "-operator,release=" + releaseName},
+	{check: "grafana rollout", kind: "Deployment", name: grafanaName,
+		selector: "app.kubernetes.io/name=grafana,app.kubernetes.io/instance=" + releaseName},
+	{check: "kube-state-metrics rollout", kind: "Deployment", name: ksmName,
+		selector: "app.kubernetes.io/name=kube-state-metrics,app.kubernetes.io/instance=" + releaseName},
+	{check: "node-exporter", kind: "DaemonSet", name: nodeExporter, everyNode: true,
+		selector: "app.kubernetes.io/name=prometheus-node-exporter,app.kubernetes.io/instance=" + releaseName},
+}
+
+// checkWorkload finds a workload by its labels and reports its rollout.
+func checkWorkload(ctx context.Context, c *kube.Client, h *sdk.Health, ns string, cw chartWorkload) {
+	names, err := workloadNames(ctx, c, ns, cw)
+	if err != nil {
+		h.Add(cw.check, sdk.Unhealthy, "%v", err)
+		return
+	}
+	if len(names) == 0 {
+		h.Add(cw.check, sdk.Unhealthy, "no %s labelled %s in %s (the chart names it %s)", cw.kind, cw.selector, ns, cw.name)
+		return
+	}
+	status, msgs := sdk.Healthy, []string{}
+	for _, name := range names {
+		w, err := c.Workload(ctx, cw.kind, ns, name)
+		if err != nil {
+			h.Add(cw.check, sdk.Unhealthy, "%v", err)
+			return
+		}
+		msg := w.String()
+		if !w.Done || w.Ready < w.Desired {
+			status = sdk.Worse(status, sdk.Unhealthy)
+			msg += " (rollout not finished)"
+		}
+		if cw.everyNode {
+			st, m := onEveryNode(ctx, c, w)
+			status, msg = sdk.Worse(status, st), msg+m
+		}
+		msgs = append(msgs, msg)
+	}
+	h.Add(cw.check, status, "%s", strings.Join(msgs, ", "))
+}
+
+func workloadNames(ctx context.Context, c *kube.Client, ns string, cw chartWorkload) ([]string, error) {
+	opts := metav1.ListOptions{LabelSelector: cw.selector}
+	var names []string
+	switch cw.kind {
+	case "Deployment":
+		l, err := c.Kube.AppsV1().Deployments(ns).List(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range l.Items {
+			names = append(names, d.Name)
+		}
+	case "DaemonSet":
+		l, err := c.Kube.AppsV1().DaemonSets(ns).List(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range l.Items {
+			names = append(names, d.Name)
+		}
+	default:
+		return nil, fmt.Errorf("unexpected kind %s", cw.kind)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// onEveryNode compares a DaemonSet's scheduled pods with the nodes it can run on: Linux
+// nodes without a NoExecute taint (node-exporter tolerates NoSchedule).
+func onEveryNode(ctx context.Context, c *kube.Client, w kube.Workload) (sdk.Status, string) {
+	nodes, err := c.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return sdk.Unhealthy, fmt.Sprintf("; nodes: %v", err)
+	}
+	eligible := 0
+	for _, n := range nodes.Items {
+		if os := n.Labels["kubernetes.io/os"]; os != "" && os != "linux" {
+			continue
+		}
+		if hasTaint(n, corev1.TaintEffectNoExecute) {
+			continue
+		}
+		eligible++
+	}
+	switch {
+	case w.Desired == 0:
+		return sdk.Unhealthy, fmt.Sprintf("; scheduled on no node of %d", eligible)
+	case w.Desired < eligible:
+		return sdk.Degraded, fmt.Sprintf("; scheduled on %d of %d Linux nodes", w.Desired, eligible)
+	}
+	return sdk.Healthy, fmt.Sprintf(" on %d nodes", w.Desired)
+}
+
+func hasTaint(n corev1.Node, effect corev1.TaintEffect) bool {
+	for _, t := range n.Spec.Taints {
+		if t.Effect == effect {
+			return true
+		}
+	}
+	return false
+}
+
+// operatedKind is a custom resource prometheus-operator turns into a StatefulSet.
+type operatedKind struct {
+	check, kind string
+	gvr         schema.GroupVersionResource
+	name        string
+	// prefix of the StatefulSet the operator names after the resource
+	prefix string
+}
+
+var operated = []operatedKind{
+	{check: "prometheus", kind: "Prometheus", name: promName, prefix: "prometheus-",
+		gvr: schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1", Resource: "prometheuses"}},
+	{check: "alertmanager", kind: "Alertmanager", name: amName, prefix: "alertmanager-",
+		gvr: schema.GroupVersionResource{Group: "monitoring.coreos.com", Version: "v1", Resource: "alertmanagers"}},
+}
+
+// checkOperated reads the custom resource's status, as the operator reports it, and the
+// StatefulSet the operator made from it. A simulated cluster runs no operator: there the
+// check only tells whether the resource exists, and is skipped.
+func checkOperated(ctx context.Context, c *kube.Client, h *sdk.Health, ns string, k operatedKind, simulated bool) {
+	obj, err := c.Dynamic.Resource(k.gvr).Namespace(ns).Get(ctx, k.name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err) || meta.IsNoMatchError(err):
+		h.Add(k.check, sdk.Unhealthy, "%s %s/%s is missing", k.kind, ns, k.name)
+		return
+	case err != nil:
+		h.Add(k.check, sdk.Unhealthy, "%v", err)
+		return
+	case simulated:
+		h.Add(k.check, sdk.Skipped, "%s %s/%s exists, but %s: no operator makes its StatefulSet %s%s",
+			k.kind, ns, k.name, simulatedReason, k.prefix, k.name)
+		return
+	}
+	status, msg := conditionsOf(obj)
+	w, err := c.Workload(ctx, "StatefulSet", ns, k.prefix+k.name)
+	switch {
+	case err != nil:
+		status, msg = sdk.Unhealthy, msg+"; "+err.Error()
+	case !w.Found:
+		status, msg = sdk.Unhealthy, msg+fmt.Sprintf("; StatefulSet %s/%s%s is missing", ns, k.prefix, k.name)
+	case !w.Done:
+		status, msg = sdk.Worse(status, sdk.Unhealthy), msg+"; "+w.String()+" (rollout not finished)"
+	default:
+		msg += "; " + w.String()
+	}
+	h.Add(k.check, status, "%s", msg)
+}
+
+// conditionsOf judges the Available and Reconciled conditions prometheus-operator sets on
+// a Prometheus or Alertmanager (status True, False or, for Available, Degraded).
+func conditionsOf(obj *unstructured.Unstructured) (sdk.Status, string) {
+	conds, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
+	byType := map[string]map[string]any{}
+	for _, c := range conds {
+		if m, ok := c.(map[string]any); ok {
+			t, _ := m["type"].(string)
+			byType[t] = m
+		}
+	}
+	if len(byType) == 0 {
+		return sdk.Unhealthy, "the operator has not reported on it (no status.conditions)"
+	}
+	status, parts := sdk.Healthy, []string{}
+	for _, t := range []string{"Available", "Reconciled"} {
+		cond := byType[t]
+		if cond == nil {
+			status = sdk.Worse(status, sdk.Unhealthy)
+			parts = append(parts, t+" not reported")
+			continue
+		}
+		s, _ := cond["status"].(string)
+		reason, _ := cond["reason"].(string)
+		message, _ := cond["message"].(string)
+		detail := strings.TrimSpace(strings.Trim(reason+": "+message, ": "))
+		switch {
+		case s == "True":
+			parts = append(parts, t)
+		case s == "Degraded":
+			status = sdk.Worse(status, sdk.Degraded)
+			parts = append(parts, t+" degraded: "+detail)
+		default:
+			status = sdk.Worse(status, sdk.Unhealthy)
+			parts = append(parts, "not "+t+": "+detail)
+		}
+		if og, ok, _ := unstructured.NestedInt64(cond, "observedGeneration"); ok && og < obj.GetGeneration() {
+			status = sdk.Worse(status, sdk.Degraded)
+			parts = append(parts, fmt.Sprintf("%s is of generation %d, the spec is at %d", t, og, obj.GetGeneration()))
+		}
+	}
+	return status, strings.Join(parts, ", ")
+}
+
+func checkRules(ctx context.Context, c *kube.Client, h *sdk.Health, ns string) {
+	obj, err := c.Dynamic.Resource(prometheusRules).Namespace(ns).Get(ctx, rulesName, metav1.GetOptions{})
+	if err != nil {
+		if apierrors.IsNotFound(err) {
+			h.Add("alert rules", sdk.Unhealthy, "PrometheusRule %s/%s is missing", ns, rulesName)
+		} else {
+			h.Add("alert rules", sdk.Unhealthy, "%v", err)
+		}
+		return
+	}
+	h.Add("alert rules", sdk.Healthy, "PrometheusRule %s/%s with %s", ns, rulesName, strings.Join(alertNames(obj), ", "))
+}
+
+// alertNames lists the alerts of a PrometheusRule.
+func alertNames(obj *unstructured.Unstructured) []string {
+	var names []string
+	groups, _, _ := unstructured.NestedSlice(obj.Object, "spec", "groups")
+	for _, g := range groups {
+		rules, _, _ := unstructured.NestedSlice(g.(map[string]any), "rules")
+		for _, r := range rules {
+			if a, ok := r.(map[string]any)["alert"].(string); ok {
+				names = append(names, a)
+			}
+		}
+	}
+	return names
+}
+
+// chartDashboards are the ConfigMaps of the chart's dashboards that the architecture
+// document names, as the chart calls them.
+var chartDashboards = []string{"k8s-resources-cluster", "nodes", "k8s-resources-pod", "persistentvolumesusage"}
+
+func checkDashboards(ctx context.Context, c *kube.Client, h *sdk.Health, ns string) {
+	var missing []string
+	for _, d := range chartDashboards {
+		name := releaseName + "-" + d
+		cm, err := c.Kube.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil || cm.Labels[dashboardLabel] != dashboardValue {
+			missing = append(missing, name)
+		}
+	}
+	own, err := c.Kube.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: ownerLabel + "=true," + dashboardLabel})
+	if err != nil {
+		h.Add("dashboards", sdk.Unhealthy, "%v", err)
+		return
+	}
+	if len(missing) > 0 {
+		h.Add("dashboards", sdk.Unhealthy, "dashboard ConfigMaps missing: %s", strings.Join(missing, ", "))
+		return
+	}
+	h.Add("dashboards", sdk.Healthy, "the architecture's %d dashboards (folder %s) and %d of the lab", len(chartDashboards), kubeFolder, len(own.Items))
+}
+
+// checkTargets asks Prometheus, through the API server's service proxy, for its scrape
+// targets and names those that are down.
+func checkTargets(ctx context.Context, c *kube.Client, h *sdk.Health, ns string) {
+	b, err := c.Kube.CoreV1().Services(ns).ProxyGet("http", promName, webPort, "/api/v1/targets", map[string]string{"state": "active"}).DoRaw(ctx)
+	if err != nil {
+		h.Add("prometheus targets", sdk.Unhealthy, "GET /api/v1/targets of service %s: %v", promName, err)
+		return
+	}
+	st, msg := judgeTargets(b)
+	h.Add("prometheus targets", st, "%s", msg)
+}
+
+type targetsResponse struct {
+	Status string `json:"status"`
+	Data   struct {
+		ActiveTargets []struct {
+			Labels     map[string]string `json:"labels"`
+			ScrapePool string            `json:"scrapePool"`
+			ScrapeURL  string            `json:"scrapeUrl"`
+			Health     string            `json:"health"`
+			LastError  string            `json:"lastError"`
+		} `json:"activeTargets"`
+	} `json:"data"`
+}
+
+// judgeTargets reads a /api/v1/targets answer.
+func judgeTargets(b []byte) (sdk.Status, string) {
+	var r targetsResponse
+	if err := json.Unmarshal(b, &r); err != nil || r.Status != "success" {
+		return sdk.Unhealthy, fmt.Sprintf("unexpected answer from /api/v1/targets: %.200s", b)
+	}
+	var down []string
+	up, unknown := 0, 0
+	for _, t := range r.Data.ActiveTargets {
+		switch t.Health {
+		case "up":
+			up++
+		case "down":
+			down = append(down, fmt.Sprintf("%s %s (%s)", t.Labels["job"], t.ScrapeURL, t.LastError))
+		default:
+			unknown++
+		}
+	}
+	total := len(r.Data.ActiveTargets)
+	switch {
+	case total == 0:
+		return sdk.Degraded, "Prometheus has no active targets"
+	case len(down) > 0:
+		sort.Strings(down)
+		return sdk.Degraded, fmt.Sprintf("%d of %d targets down: %s", len(down), total, strings.Join(down, "; "))
+	case up == 0:
+		return sdk.Degraded, fmt.Sprintf("none of %d targets scraped yet", total)
+	}
+	msg := fmt.Sprintf("%d targets up", up)
+	if unknown > 0 {
+		msg += fmt.Sprintf(", %d not scraped yet", unknown)
+	}
+	return sdk.Healthy, msg
+}
+
+// checkGrafana asks Grafana's /api/health through the API server's service proxy.
+func checkGrafana(ctx context.Context, c *kube.Client, h *sdk.Health, ns string) {
+	b, err := c.Kube.CoreV1().Services(ns).ProxyGet("http", grafanaName, webPort, "/api/health", nil).DoRaw(ctx)
+	if err != nil {
+		h.Add("grafana api", sdk.Unhealthy, "GET /api/health of service %s: %v", grafanaName, err)
+		return
+	}
+	var r struct {
+		Database string `json:"database"`
+		Version  string `json:"version"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		h.Add("grafana api", sdk.Unhealthy, "unexpected answer from /api/health: %.200s", b)
+		return
+	}
+	if r.Database != "ok" {
+		h.Add("grafana api", sdk.Unhealthy, "Grafana %s: database %q", r.Version, r.Database)
+		return
+	}
+	h.Add("grafana api", sdk.Healthy, "Grafana %s answers, database ok", r.Version)
+}
