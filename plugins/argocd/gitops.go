@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
+
+	"github.com/nexolab/lab/core/kube"
+	"github.com/nexolab/lab/core/sdk"
+)
+
+var (
+	applicationsGVR    = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applications"}
+	appProjectsGVR     = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "appprojects"}
+	applicationSetsGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applicationsets"}
+	secretsGVR         = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+	configMapsGVR      = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+)
+
+const (
+	// repoSecret is the Argo CD repository Secret of the lab's repository.
+	repoSecret = "lab-repository"
+	// secretTypeLabel tells Argo CD what a Secret declares.
+	secretTypeLabel = "argocd.argoproj.io/secret-type"
+	// cascadeFinalizer makes Argo CD delete an Application's resources before the Application.
+	cascadeFinalizer = "resources-finalizer.argocd.argoproj.io"
+	inCluster        = "https://kubernetes.default.svc"
+)
+
+// labels mark what this stack created outside Helm, so it can find and prune it.
+func labels() map[string]any {
+	l := map[string]any{kube.StackLabel: stackName}
+	for k, v := range kube.ManagedBy {
+		l[k] = v
+	}
+	return l
+}
+
+func ownSelector() string {
+	return fmt.Sprintf("app.kubernetes.io/managed-by=%s,%s=%s", kube.ManagedBy["app.kubernetes.io/managed-by"], kube.StackLabel, stackName)
+}
+
+func object(apiVersion, kind, name string, lbls map[string]any) map[string]any {
+	return map[string]any{
+		"apiVersion": apiVersion, "kind": kind,
+		"metadata": map[string]any{"name": name, "namespace": namespace, "labels": lbls},
+	}
+}
+
+// repositoryObject is the lab's repository as an Argo CD repository Secret.
+func repositoryObject(cfg *Config, password string) *unstructured.Unstructured {
+	l := labels()
+	l[secretTypeLabel] = "repository"
+	o := object("v1", "Secret", repoSecret, l)
+	data := map[string]string{"type": "git", "name": "lab", "url": cfg.RepoURL, "project": cfg.Project}
+	if password != "" {
+		data["username"], data["password"] = cfg.RepoUsername, password
+	}
+	enc := map[string]any{}
+	for k, v := range data {
+		enc[k] = base64.StdEncoding.EncodeToString([]byte(v))
+	}
+	o["type"], o["data"] = "Opaque", enc
+	return &unstructured.Unstructured{Object: o}
+}
+
+// projectObject limits the applications to the lab's repository and destination namespace.
+func projectObject(cfg *Config) *unstructured.Unstructured {
+	o := object("argoproj.io/v1alpha1", "AppProject", cfg.Project, labels())
+	o["spec"] = map[string]any{
+		"description":  "Applications of the lab, from " + cfg.RepoURL,
+		"sourceRepos":  []any{cfg.RepoURL},
+		"destinations": []any{map[string]any{"server": inCluster, "namespace": cfg.DestinationNamespace}},
+		// CreateNamespace=true needs the Namespace kind.
+		"clusterResourceWhitelist":   []any{map[string]any{"group": "", "kind": "Namespace"}},
+		"namespaceResourceWhitelist": []any{map[string]any{"group": "*", "kind": "*"}},
+	}
+	return &unstructured.Unstructured{Object: o}
+}
+
+// applicationObject is one auto-synced Application. The cascade finalizer makes deleting
+// it in Argo CD delete its resources, as Argo CD users expect; lab removes the finalizer
+// first whenever it deletes an Application without being asked to cascade.
+func applicationObject(cfg *Config, name string) *unstructured.Unstructured {
+	o := object("argoproj.io/v1alpha1", "Application", name, labels())
+	o["metadata"].(map[string]any)["finalizers"] = []any{cascadeFinalizer}
+	o["spec"] = map[string]any{
+		"project": cfg.Project,
+		"source": map[string]any{
+			"repoURL":        cfg.RepoURL,
+			"targetRevision": cfg.TargetRevision,
+			"path":           cfg.Applications[name],
+		},
+		"destination": map[string]any{"server": inCluster, "namespace": cfg.DestinationNamespace},
+		"syncPolicy": map[string]any{
+			"automated":   map[string]any{"prune": true, "selfHeal": true},
+			"syncOptions": []any{"CreateNamespace=true"},
+		},
+	}
+	return &unstructured.Unstructured{Object: o}
+}
+
+// applyGitOps converges the repository Secret, the AppProject and the Applications, then
+// removes the Applications (and a renamed AppProject) lab made that the config no longer has.
+func applyGitOps(ctx context.Context, c *kube.Client, req *sdk.Request, cfg *Config, password string) (bool, error) {
+	objs := []struct {
+		gvr schema.GroupVersionResource
+		obj *unstructured.Unstructured
+	}{{secretsGVR, repositoryObject(cfg, password)}, {appProjectsGVR, projectObject(cfg)}}
+	for _, name := range cfg.appNames() {
+		objs = append(objs, struct {
+			gvr schema.GroupVersionResource
+			obj *unstructured.Unstructured
+		}{applicationsGVR, applicationObject(cfg, name)})
+	}
+	changed := false
+	for _, o := range objs {
+		ch, err := apply(ctx, c, o.gvr, o.obj)
+		if err != nil {
+			return changed, err
+		}
+		if ch {
+			req.Emit("gitops", "%s %s applied", o.obj.GetKind(), o.obj.GetName())
+		}
+		changed = changed || ch
+	}
+	removed, err := prune(ctx, c, req, applicationsGVR, cfg.Applications)
+	if err != nil {
+		return changed, err
+	}
+	removedProjects, err := prune(ctx, c, req, appProjectsGVR, map[string]string{cfg.Project: ""})
+	if err != nil {
+		return changed, err
+	}
+	return changed || removed || removedProjects, nil
+}
+
+// apply server-side applies one object of a known resource and reports whether the object
+// changed. It names the resource itself rather than asking discovery, whose cache in a
+// kube.Client predates the CRDs the chart has just created.
+func apply(ctx context.Context, c *kube.Client, gvr schema.GroupVersionResource, obj *unstructured.Unstructured) (bool, error) {
+	ri := c.Dynamic.Resource(gvr).Namespace(namespace)
+	before := ""
+	if cur, err := ri.Get(ctx, obj.GetName(), metav1.GetOptions{}); err == nil {
+		before = cur.GetResourceVersion()
+	} else if !apierrors.IsNotFound(err) {
+		return false, fmt.Errorf("%s %s: %w", obj.GetKind(), obj.GetName(), err)
+	}
+	data, err := obj.MarshalJSON()
+	if err != nil {
+		return false, err
+	}
+	force := true
+	out, err := ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, data,
+		metav1.PatchOptions{FieldManager: kube.FieldManager, Force: &force})
+	if err != nil {
+		return false, fmt.Errorf("apply %s %s: %w", obj.GetKind(), obj.GetName(), err)
+	}
+	return out.GetResourceVersion() != before, nil
+}
+
+// prune deletes the objects of a resource that lab made and keep does not name. An
+// Application loses its cascade finalizer first: its workloads stay where they are.
+func prune(ctx context.Context, c *kube.Client, req *sdk.Request, gvr schema.GroupVersionResource, keep map[string]string) (bool, error) {
+	items, err := list(ctx, c, gvr, metav1.ListOptions{LabelSelector: ownSelector()})
+	if err != nil {
+		return false, err
+	}
+	removed := false
+	for i := range items {
+		o := &items[i]
+		if _, ok := keep[o.GetName()]; ok || o.GetDeletionTimestamp() != nil {
+			continue
+		}
+		if err := deleteOrphaning(ctx, c, gvr, o); err != nil {
+			return removed, err
+		}
+		req.Emit("gitops", "%s %s removed (no longer in lab.hcl; its resources are left in place)", o.GetKind(), o.GetName())
+		removed = true
+	}
+	return removed, nil
+}
+
+// argoFinalizer tells Argo CD's finalizers (resources-finalizer.argocd.argoproj.io and its
+// /foreground and /background forms, the pre- and post-delete hook finalizers).
+func argoFinalizer(f string) bool {
+	return strings.Contains(f, "argocd.argoproj.io")
+}
+
+// stripFinalizers removes Argo CD's finalizers from an object, keeping any others. It reads
+// the object afresh and retries on a conflict: on a real cluster Argo CD writes the status
+// of an Application all the time.
+func stripFinalizers(ctx context.Context, c *kube.Client, gvr schema.GroupVersionResource, o *unstructured.Unstructured) error {
+	ri := c.Dynamic.Resource(gvr).Namespace(o.GetNamespace())
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur, err := ri.Get(ctx, o.GetName(), metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		keep := []string{}
+		for _, f := range cur.GetFinalizers() {
+			if !argoFinalizer(f) {
+				keep = append(keep, f)
+			}
+		}
+		if len(keep) == len(cur.GetFinalizers()) {
+			return nil
+		}
+		patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
+			"finalizers": keep, "resourceVersion": cur.GetResourceVersion()}})
+		if err != nil {
+			return err
+		}
+		_, err = ri.Patch(ctx, o.GetName(), types.MergePatchType, patch, metav1.PatchOptions{})
+		return err
+	})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("remove finalizers of %s %s: %w", o.GetKind(), o.GetName(), err)
+	}
+	return nil
+}
+
+// deleteOrphaning deletes an object without letting Argo CD cascade: finalizers first.
+// An ApplicationSet's Applications are orphaned, not collected: the garbage collector would
+// delete them while they may still carry the cascade finalizer.
+func deleteOrphaning(ctx context.Context, c *kube.Client, gvr schema.GroupVersionResource, o *unstructured.Unstructured) error {
+	if err := stripFinalizers(ctx, c, gvr, o); err != nil {
+		return err
+	}
+	opts := metav1.DeleteOptions{}
+	if gvr == applicationSetsGVR {
+		orphan := metav1.DeletePropagationOrphan
+		opts.PropagationPolicy = &orphan
+	}
+	err := c.Dynamic.Resource(gvr).Namespace(o.GetNamespace()).Delete(ctx, o.GetName(), opts)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete %s %s: %w", o.GetKind(), o.GetName(), err)
+	}
+	return nil
+}
+
+// list returns the objects of a resource in the namespace; a resource whose CRD is not
+// installed has none.
+func list(ctx context.Context, c *kube.Client, gvr schema.GroupVersionResource, opts metav1.ListOptions) ([]unstructured.Unstructured, error) {
+	l, err := c.Dynamic.Resource(gvr).Namespace(namespace).List(ctx, opts)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", gvr.Resource, err)
+	}
+	return l.Items, nil
+}
