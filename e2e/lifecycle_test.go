@@ -51,6 +51,16 @@ func TestIngressLifecycle(t *testing.T) {
 	assert.Equal(t, 1, helmRevisions(t, "ingress", "ingress-nginx"), "a no-op apply must not make a Helm revision")
 	assert.Regexp(t, `ingress\s+unchanged`, l.ok("plan").stdout)
 
+	assert.Contains(t, l.ok("apply").stderr, "plugin not launched", "an unchanged stack is verified without its plugin")
+
+	// Drift: a workload deleted by hand is seen and re-created by the next apply.
+	require.NoError(t, client(t).Kube.AppsV1().DaemonSets("ingress").Delete(ctx, "ingress-nginx-controller", metav1.DeleteOptions{}))
+	repaired := l.ok("apply")
+	assert.Contains(t, repaired.stderr, "lost daemonset ingress/ingress-nginx-controller (missing); upgrading to re-create it")
+	_, err := client(t).Kube.AppsV1().DaemonSets("ingress").Get(ctx, "ingress-nginx-controller", metav1.GetOptions{})
+	require.NoError(t, err)
+	l.ok("health")
+
 	// The state lives in the cluster: a lab folder on another machine plans the same.
 	other := newLab(t, header("life.local")+ingressBlock("nginx"))
 	assert.Regexp(t, `ingress\s+unchanged`, other.ok("plan").stdout)
@@ -67,7 +77,7 @@ func TestIngressLifecycle(t *testing.T) {
 	l.write(header("life.local"))
 	assert.Regexp(t, `ingress\s+uninstall\s+-\s+no longer enabled`, l.ok("plan").stdout)
 	l.ok("apply")
-	_, err := client(t).Kube.CoreV1().Namespaces().Get(ctx, "ingress", metav1.GetOptions{})
+	_, err = client(t).Kube.CoreV1().Namespaces().Get(ctx, "ingress", metav1.GetOptions{})
 	assert.True(t, apierrors.IsNotFound(err), "namespace ingress is deleted")
 	records, err := state.New(client(t).Kube).List(ctx)
 	require.NoError(t, err)

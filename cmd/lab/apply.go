@@ -46,6 +46,7 @@ func applyCmd(g *globals) *cobra.Command {
 			return g.finish(rep, "apply")
 		},
 	}
+	cmd.Flags().BoolVar(&opts.Refresh, "refresh", false, "run every stack's install even when nothing changed, to repair drift beyond its releases")
 	cmd.Flags().BoolVar(&opts.Recreate, "recreate", false, "delete and re-create a cluster that differs from lab.hcl")
 	cmd.Flags().BoolVar(&opts.Retain, "retain", false, "keep what a failed cluster create made")
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask before removing stacks")

@@ -18,6 +18,9 @@ import (
 
 // ApplyOptions tune Apply.
 type ApplyOptions struct {
+	// Refresh runs every stack's Install even when the plan says it is unchanged, to
+	// repair drift beyond its Helm releases.
+	Refresh bool
 	// Recreate deletes and re-creates a cluster that differs from lab.hcl.
 	Recreate bool
 	// Retain keeps what a failed cluster create made.
@@ -68,7 +71,7 @@ func (e *Engine) ApplyPlan(ctx context.Context, plan *Plan, opts ApplyOptions) (
 			rep.Results = append(rep.Results, e.uninstall(ctx, st, conn, c.Stack, plan.records[c.Stack], UninstallOptions{}))
 		}
 	}
-	rep.Results = append(rep.Results, e.installAll(ctx, st, conn, plan)...)
+	rep.Results = append(rep.Results, e.installAll(ctx, st, kc, conn, plan, opts.Refresh)...)
 	return rep, nil
 }
 
@@ -140,7 +143,7 @@ func Footprint(stacks []*Stack) sdk.Footprint {
 
 // installAll installs every enabled stack once its dependencies are done, at most
 // Parallelism at a time. A stack whose dependency did not succeed is skipped.
-func (e *Engine) installAll(ctx context.Context, st *state.Store, conn sdk.Cluster, plan *Plan) []StackResult {
+func (e *Engine) installAll(ctx context.Context, st *state.Store, kc *kube.Client, conn sdk.Cluster, plan *Plan, refresh bool) []StackResult {
 	byName := map[string]Change{}
 	for _, c := range plan.Changes {
 		if c.Action != Uninstall {
@@ -161,7 +164,11 @@ func (e *Engine) installAll(ctx context.Context, st *state.Store, conn sdk.Clust
 			for _, d := range s.DependsOn {
 				<-done[d]
 			}
-			res := e.skipIfBlocked(s, byName[s.Name].Action, &outcome)
+			action := byName[s.Name].Action
+			res := e.skipIfBlocked(s, action, &outcome)
+			if res == nil && action == Unchanged && !refresh {
+				res = e.verify(ctx, kc, s, plan.records[s.Name])
+			}
 			if res == nil {
 				sem <- struct{}{}
 				res = e.install(ctx, st, conn, s, byName[s.Name].Action, plan.records[s.Name])
@@ -192,6 +199,25 @@ func (e *Engine) skipIfBlocked(s *Stack, action Action, outcome *sync.Map) *Stac
 	return nil
 }
 
+// verify is the no-op path: an unchanged stack whose recorded Helm releases are deployed
+// at their recorded revisions with every workload rolled out needs no plugin launch.
+// Otherwise it returns nil and the plugin's Install runs to converge.
+func (e *Engine) verify(ctx context.Context, kc *kube.Client, s *Stack, rec state.Record) *StackResult {
+	start := time.Now()
+	for _, rel := range rec.Releases {
+		ok, why, err := kc.Verify(ctx, rel.Name, rel.Namespace, rel.Revision)
+		if err != nil || !ok {
+			e.log().Info("stack drifted; running its install", "stack", s.Name, "why", why, "error", err)
+			return nil
+		}
+	}
+	r := StackResult{Stack: s.Name, Action: Unchanged, Outcome: OK, Duration: time.Since(start),
+		Result: &sdk.Result{Releases: rec.Releases, Summary: fmt.Sprintf("%d release(s) verified, plugin not launched", len(rec.Releases))}}
+	e.observer().Start(s.Name, Unchanged)
+	e.observer().Done(r)
+	return &r
+}
+
 // install runs one plugin's Install within the stack's timeout and records the outcome.
 func (e *Engine) install(ctx context.Context, st *state.Store, conn sdk.Cluster, s *Stack, action Action, prev state.Record) *StackResult {
 	start := time.Now()
@@ -208,7 +234,7 @@ func (e *Engine) install(ctx context.Context, st *state.Store, conn sdk.Cluster,
 		return c.Install(ctx, req)
 	})
 	r := StackResult{Stack: s.Name, Action: action, Outcome: OK, Step: step, Result: res, Duration: time.Since(start)}
-	rec := state.Record{Stack: s.Name, PluginVersion: s.Plugin.Info.Version, ConfigHash: s.Hash,
+	rec := state.Record{Stack: s.Name, PluginVersion: s.Plugin.Info.Version, PluginSHA256: s.Plugin.SHA256, ConfigHash: s.Hash,
 		Config: s.ConfigJSON, DependsOn: s.DependsOn, Status: state.Installed}
 	if res != nil {
 		rec.Releases = res.Releases

@@ -172,6 +172,8 @@ func change(s *Stack, records map[string]state.Record) Change {
 		c.Action, c.Reason = Upgrade, fmt.Sprintf("plugin %s -> %s", r.PluginVersion, s.Plugin.Info.Version)
 	case r.ConfigHash != s.Hash:
 		c.Action, c.Reason = Upgrade, "config changed"
+	case r.PluginSHA256 != s.Plugin.SHA256:
+		c.Action, c.Reason = Upgrade, "plugin binary changed"
 	default:
 		c.Action, c.Reason = Unchanged, "up to date"
 	}

@@ -78,9 +78,16 @@ func (c *Client) Apply(ctx context.Context, req *sdk.Request, r Release) (sdk.Re
 		}
 	}
 	if last != nil && upToDate(last, r.Chart, values, loaded) {
-		out.Revision = last.Version
-		req.Emit(step, "%s unchanged (revision %d)", r.Name, last.Version)
-		return out, c.WaitRelease(ctx, req, last)
+		missing, err := c.missingWorkloads(ctx, last)
+		if err != nil {
+			return out, err
+		}
+		if len(missing) == 0 {
+			out.Revision = last.Version
+			req.Emit(step, "%s unchanged (revision %d)", r.Name, last.Version)
+			return out, c.WaitRelease(ctx, req, last)
+		}
+		req.Warn(step, "%s lost %s; upgrading to re-create it", r.Name, describe(missing))
 	}
 	if loaded == nil {
 		req.Emit(step, "fetching %s %s", r.Chart.Name, r.Chart.Version)
@@ -251,3 +258,4 @@ func (c *Client) applyCRDs(ctx context.Context, req *sdk.Request, step string, c
 	}
 	return nil
 }
+

@@ -204,3 +204,52 @@ func (c *Client) ReleaseWorkloads(ctx context.Context, name, namespace string) (
 	}
 	return out, nil
 }
+
+func (c *Client) missingWorkloads(ctx context.Context, rel *release.Release) ([]Workload, error) {
+	refs, err := workloadsOf(rel)
+	if err != nil {
+		return nil, err
+	}
+	var missing []Workload
+	for _, r := range refs {
+		w, err := c.Workload(ctx, r.Kind, r.Namespace, r.Name)
+		if err != nil {
+			return nil, err
+		}
+		if !w.Found {
+			missing = append(missing, w)
+		}
+	}
+	return missing, nil
+}
+
+// Verify reports whether a release is deployed at the given revision with every workload
+// rolled out; when not, the reason says what differs.
+func (c *Client) Verify(ctx context.Context, name, namespace string, revision int) (bool, string, error) {
+	rel, err := c.Deployed(name, namespace)
+	if err != nil {
+		return false, "", err
+	}
+	switch {
+	case rel == nil:
+		return false, fmt.Sprintf("release %s is gone", name), nil
+	case rel.Version != revision:
+		return false, fmt.Sprintf("release %s is at revision %d, lab installed %d", name, rel.Version, revision), nil
+	case rel.Info.Status != release.StatusDeployed:
+		return false, fmt.Sprintf("release %s is %s", name, rel.Info.Status), nil
+	}
+	refs, err := workloadsOf(rel)
+	if err != nil {
+		return false, "", err
+	}
+	for _, r := range refs {
+		w, err := c.Workload(ctx, r.Kind, r.Namespace, r.Name)
+		if err != nil {
+			return false, "", err
+		}
+		if !w.Done {
+			return false, describe([]Workload{w}), nil
+		}
+	}
+	return true, "", nil
+}

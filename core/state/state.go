@@ -29,6 +29,7 @@ const (
 type Record struct {
 	Stack         string          `json:"stack"`
 	PluginVersion string          `json:"pluginVersion"`
+	PluginSHA256  string          `json:"pluginSHA256"`
 	ConfigHash    string          `json:"configHash"`
 	Config        json.RawMessage `json:"config"`
 	DependsOn     []string        `json:"dependsOn,omitempty"`

@@ -22,4 +22,8 @@ build kube kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler "$kv"
 build etcd etcd .
 build kwok kwok sigs.k8s.io/kwok/cmd/kwok
 build kwok kwokctl sigs.k8s.io/kwok/cmd/kwokctl
+# helm only for make bench: ./build.sh helm
+if [ "${1:-}" = helm ]; then
+	build helm helm helm.sh/helm/v3/cmd/helm "-X helm.sh/helm/v3/internal/version.version=v3.22.0"
+fi
 echo "$out"

@@ -73,10 +73,11 @@ func (p *Provider) Connect(ctx context.Context) (sdk.Cluster, error) {
 
 // Status reports the cluster running when its API server answers.
 func (p *Provider) Status(ctx context.Context) (cluster.Status, error) {
-	c, err := p.Connect(ctx)
+	b, ctxName, err := cluster.FlattenFile(p.cfg.Kubeconfig, p.cfg.Context)
 	if err != nil {
 		return cluster.Status{}, err
 	}
+	c := sdk.Cluster{Kubeconfig: b, Context: ctxName}
 	v, err := cluster.ServerVersion(c, 5*time.Second)
 	if err != nil {
 		return cluster.Status{Exists: true, Detail: err.Error()}, nil
