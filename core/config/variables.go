@@ -37,7 +37,7 @@ func decodeVariables(blocks hcl.Blocks, opts Options) (map[string]cty.Value, hcl
 		declared[name] = b
 		if !hclsyntax.ValidIdentifier(name) {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid variable name",
-				Detail: fmt.Sprintf("%q is not a valid identifier: use letters, digits, underscores and hyphens, starting with a letter.", name),
+				Detail:  fmt.Sprintf("%q is not a valid identifier: use letters, digits, underscores and hyphens, starting with a letter.", name),
 				Subject: b.LabelRanges[0].Ptr()})
 		}
 		v, d := decodeVariable(b, opts.Vars, env)

@@ -258,4 +258,3 @@ func (c *Client) applyCRDs(ctx context.Context, req *sdk.Request, step string, c
 	}
 	return nil
 }
-

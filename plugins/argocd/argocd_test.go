@@ -194,12 +194,43 @@ func TestReleaseOnKwok(t *testing.T) {
 	require.Eventually(t, func() bool {
 		q, err = c.Kube.CoreV1().ResourceQuotas(namespace).Get(ctx, "lab-quota", metav1.GetOptions{})
 		cpu := q.Status.Used["requests.cpu"]
-		return err == nil && cpu.String() == "275m"
+		return err == nil && cpu.String() == "250m"
 	}, 30*time.Second, 200*time.Millisecond, "quota used: %v", q.Status.Used)
 	mem := q.Status.Used["requests.memory"]
-	assert.Equal(t, "352Mi", mem.String())
+	assert.Equal(t, "328Mi", mem.String())
 	lim := q.Status.Used["limits.memory"]
-	assert.Equal(t, "1536Mi", lim.String())
+	assert.Equal(t, "1344Mi", lim.String())
+}
+
+// An upgrade that rolls every component out at once stays inside the quota: each
+// RollingUpdate Deployment gets its extra pod without being refused.
+func TestUpgradeRollsOutInsideTheQuota(t *testing.T) {
+	ctx := context.Background()
+	s, req := installed(t, nil)
+	c := connect(t)
+	since := time.Now().Add(-time.Second)
+	req.Charts["argo-cd"] = sdk.ChartOverride{Repository: req.Charts["argo-cd"].Repository, Values: map[string]any{
+		"global": map[string]any{"image": map[string]any{"tag": "v3.4.5"}},
+		"redis":  map[string]any{"image": map[string]any{"tag": "8.2.4-alpine"}},
+	}}
+	res, err := s.Install(ctx, req)
+	require.NoError(t, err)
+	require.True(t, res.Changed)
+	assert.Equal(t, 2, res.Releases[0].Revision)
+
+	deps, err := c.Kube.AppsV1().Deployments(namespace).List(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	for _, d := range deps.Items {
+		img := d.Spec.Template.Spec.Containers[0].Image
+		assert.True(t, strings.HasSuffix(img, ":v3.4.5") || strings.HasSuffix(img, ":8.2.4-alpine"), "%s runs %s", d.Name, img)
+	}
+	events, err := c.Kube.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	for _, e := range events.Items {
+		if e.LastTimestamp.After(since) || e.EventTime.After(since) {
+			assert.NotContains(t, e.Message, "exceeded quota", "%s %s: %s", e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Message)
+		}
+	}
 }
 
 // The AppProject and the Applications are made as configured; an Application removed

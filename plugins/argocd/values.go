@@ -25,21 +25,28 @@ type component struct {
 	reqCPU, reqMem string
 	limCPU, limMem string
 	// steady is false for containers that do not run alongside the others: the
-	// pre-install/pre-upgrade hook Job and the repo server's init container.
+	// pre-install/pre-upgrade hook Job (done before the rollout starts) and the repo
+	// server's init container (smaller than the repo server, so it adds nothing).
 	steady bool
+	// surge is true for a Deployment that rolls out a new pod before removing the old one
+	// (RollingUpdate with the chart's default maxSurge of one pod at one replica). The
+	// application controller is a StatefulSet and the notifications controller is Recreate.
+	surge bool
 }
 
-// components sum to 275m/352Mi requested and 1400m/1536Mi limits, which leaves room in
-// the quota (500m/512Mi, 2/2Gi) for the extra pod of a rolling update of any Deployment.
-// Dex is disabled; the redis exporter, server extensions and commit server are off by default.
+// components: the running pods request 250m/328Mi with limits of 1300m/1344Mi. During an
+// upgrade every RollingUpdate Deployment may have its extra pod at the same time, which
+// adds 130m/168Mi and 700m/704Mi: that still fits the quota (500m/512Mi, 2/2Gi), so no pod
+// of an upgrade is refused. Dex is disabled; the redis exporter, server extensions and
+// commit server are off by default.
 var components = []component{
 	{path: []string{"controller"}, reqCPU: "100m", reqMem: "128Mi", limCPU: "500m", limMem: "512Mi", steady: true},
-	{path: []string{"server"}, reqCPU: "50m", reqMem: "64Mi", limCPU: "200m", limMem: "256Mi", steady: true},
-	{path: []string{"repoServer"}, reqCPU: "50m", reqMem: "64Mi", limCPU: "300m", limMem: "320Mi", steady: true},
+	{path: []string{"server"}, reqCPU: "40m", reqMem: "128Mi", limCPU: "200m", limMem: "192Mi", steady: true, surge: true},
+	{path: []string{"repoServer"}, reqCPU: "50m", reqMem: "64Mi", limCPU: "300m", limMem: "256Mi", steady: true, surge: true},
 	{path: []string{"repoServer", "copyutil"}, reqCPU: "10m", reqMem: "32Mi", limCPU: "100m", limMem: "64Mi"},
-	{path: []string{"applicationSet"}, reqCPU: "25m", reqMem: "32Mi", limCPU: "100m", limMem: "128Mi", steady: true},
-	{path: []string{"notifications"}, reqCPU: "25m", reqMem: "32Mi", limCPU: "100m", limMem: "128Mi", steady: true},
-	{path: []string{"redis"}, reqCPU: "25m", reqMem: "32Mi", limCPU: "200m", limMem: "192Mi", steady: true},
+	{path: []string{"applicationSet"}, reqCPU: "20m", reqMem: "32Mi", limCPU: "100m", limMem: "128Mi", steady: true, surge: true},
+	{path: []string{"notifications"}, reqCPU: "20m", reqMem: "32Mi", limCPU: "100m", limMem: "128Mi", steady: true},
+	{path: []string{"redis"}, reqCPU: "20m", reqMem: "24Mi", limCPU: "100m", limMem: "128Mi", steady: true, surge: true},
 	{path: []string{"redisSecretInit"}, reqCPU: "10m", reqMem: "32Mi", limCPU: "100m", limMem: "64Mi"},
 }
 

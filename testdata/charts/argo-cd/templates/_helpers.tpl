@@ -58,6 +58,10 @@ spec:
   serviceName: {{ include "argo-cd.component" $args }}
   {{- end }}
   replicas: {{ default 1 $c.replicas }}
+  {{- with $c.deploymentStrategy }}
+  strategy:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   selector:
     matchLabels:
       {{- include "argo-cd.selectorLabels" $args | nindent 6 }}
