@@ -41,6 +41,9 @@ func healthCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
+// defaultWait is how long restart waits for stacks to become healthy.
+const defaultWait = 5 * time.Minute
+
 // healthUntil runs the checks, and with wait > 0 repeats them until all are healthy.
 func healthUntil(ctx context.Context, e *engine.Engine, names []string, wait time.Duration) ([]engine.StackHealth, error) {
 	deadline := time.Now().Add(wait)

@@ -67,6 +67,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(
 		validateCmd(g), planCmd(g), applyCmd(g), healthCmd(g), renderCmd(g),
 		destroyCmd(g), pluginsCmd(g), fmtCmd(g), backupCmd(g), restoreCmd(g), credentialsCmd(g),
+		statusCmd(g), preflightCmd(g), restartCmd(g),
 	)
 	return root
 }

@@ -4,7 +4,9 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -60,6 +62,20 @@ type Check struct {
 	OK   bool
 	// Message says what was found, and on failure what to do.
 	Message string
+}
+
+// PreflightError joins the failed checks into one error; nil when all passed.
+func PreflightError(checks []Check) error {
+	var msgs []string
+	for _, c := range checks {
+		if !c.OK {
+			msgs = append(msgs, c.Name+": "+c.Message)
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return errors.New("preflight failed, nothing was changed:\n  " + strings.Join(msgs, "\n  "))
 }
 
 // Status is what a provider sees of its cluster.

@@ -116,16 +116,7 @@ func (e *Engine) preflight(ctx context.Context, plan *Plan) error {
 	if !ok {
 		return nil
 	}
-	var failed []string
-	for _, c := range pf.Preflight(ctx, Footprint(plan.stacks)) {
-		if !c.OK {
-			failed = append(failed, c.Name+": "+c.Message)
-		}
-	}
-	if len(failed) > 0 {
-		return fmt.Errorf("preflight failed, nothing was changed:\n  %s", strings.Join(failed, "\n  "))
-	}
-	return nil
+	return cluster.PreflightError(pf.Preflight(ctx, Footprint(plan.stacks)))
 }
 
 // Footprint sums what the stacks' plugins say they need.

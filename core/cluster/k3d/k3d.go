@@ -182,7 +182,7 @@ func (p *Provider) Create(ctx context.Context, opts cluster.CreateOptions) error
 	if existing != nil {
 		return fmt.Errorf("k3d cluster %q already exists", p.cfg.Name)
 	}
-	if err := PreflightError(p.hostChecks(false)); err != nil {
+	if err := cluster.PreflightError(p.hostChecks(false)); err != nil {
 		return err
 	}
 	cc, err := p.cfg.ClusterConfig(ctx)

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -35,20 +34,6 @@ func Preflight(ctx context.Context, c *config.Config, need sdk.Footprint) ([]clu
 		return nil, diags
 	}
 	return p.Preflight(ctx, need), diags
-}
-
-// PreflightError joins the failed checks into one error; nil when all passed.
-func PreflightError(checks []cluster.Check) error {
-	var msgs []string
-	for _, c := range checks {
-		if !c.OK {
-			msgs = append(msgs, c.Name+": "+c.Message)
-		}
-	}
-	if len(msgs) == 0 {
-		return nil
-	}
-	return errors.New("preflight failed:\n  " + strings.Join(msgs, "\n  "))
 }
 
 // Preflight checks the machine for this cluster and changes nothing: the Docker engine and

@@ -72,7 +72,7 @@ func TestPreflightWithoutDocker(t *testing.T) {
 			assert.Equal(t, p.cfg.DataDir+" will be created", check(t, checks, "data_dir").Message)
 			assert.NoDirExists(t, p.cfg.DataDir, "preflight changes nothing")
 
-			err := PreflightError(checks)
+			err := cluster.PreflightError(checks)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "docker: the Docker engine is not reachable at "+host)
 		})
@@ -199,9 +199,9 @@ func TestCPUCheck(t *testing.T) {
 }
 
 func TestPreflightError(t *testing.T) {
-	assert.NoError(t, PreflightError([]cluster.Check{{Name: "a", OK: true}}))
-	err := PreflightError([]cluster.Check{{Name: "a", OK: true}, {Name: "b", Message: "broken"}, {Name: "c", Message: "also"}})
-	assert.EqualError(t, err, "preflight failed:\n  b: broken\n  c: also")
+	assert.NoError(t, cluster.PreflightError([]cluster.Check{{Name: "a", OK: true}}))
+	err := cluster.PreflightError([]cluster.Check{{Name: "a", OK: true}, {Name: "b", Message: "broken"}, {Name: "c", Message: "also"}})
+	assert.EqualError(t, err, "preflight failed, nothing was changed:\n  b: broken\n  c: also")
 }
 
 // TestPreflightOfFile is `lab preflight lab.hcl`: the checks of a file, or its diagnostics.
