@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/nexolab/lab/core/kube"
+)
+
+// seeded is a Grafana (double) as a lab uses it: the chart's provisioned dashboard and
+// data source, and what users made in the UI: nested folders, dashboards, a data source.
+func seeded() *grafanaDouble {
+	g := newGrafanaDouble("admin", "s3cret-admin-password")
+	provisioned(g)
+	g.folders["team"] = folder{UID: "team", Title: "Team"}
+	g.folders["nexo"] = folder{UID: "nexo", Title: "Nexo", ParentUID: "team"}
+	g.addBoard("team-board", "Team board", "team", false)
+	g.addBoard("nested", "Nested board", "nexo", false)
+	g.addBoard("home", "Home", "", false)
+	g.datasources["loki"] = map[string]any{"uid": "loki", "name": "Loki", "type": "loki", "url": "http://loki:3100", "access": "proxy", "readOnly": false}
+	return g
+}
+
+// provisioned adds what a fresh install provisions from ConfigMaps.
+func provisioned(g *grafanaDouble) {
+	g.folders["kube"] = folder{UID: "kube", Title: kubeFolder}
+	g.addBoard("efa86fd1d0c121a26444b636a3f509a8", "Kubernetes / Compute Resources / Cluster", "kube", true)
+	g.datasources["prometheus"] = map[string]any{"uid": "prometheus", "name": "Prometheus", "type": "prometheus", "readOnly": true}
+}
+
+func serve(t *testing.T, g *grafanaDouble) *httptest.Server {
+	srv := httptest.NewServer(g.handler())
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// state is what restore must reproduce: folders, and dashboards by uid with their folder
+// and content (ids and versions belong to one database).
+func state(g *grafanaDouble) (map[string]folder, map[string]map[string]any, map[string]map[string]any) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	boards := map[string]map[string]any{}
+	for uid, b := range g.boards {
+		d := map[string]any{"folder": b.folderUID, "provisioned": b.provisioned}
+		for k, v := range b.dashboard {
+			if k != "id" && k != "version" {
+				d[k] = v
+			}
+		}
+		boards[uid] = d
+	}
+	ds := map[string]map[string]any{}
+	for uid, d := range g.datasources {
+		c := map[string]any{}
+		for k, v := range d {
+			if k != "id" {
+				c[k] = v
+			}
+		}
+		ds[uid] = c
+	}
+	folders := map[string]folder{}
+	for k, v := range g.folders {
+		folders[k] = v
+	}
+	return folders, boards, ds
+}
+
+func backupAndRestore(t *testing.T, source, target *grafanaAPI, sourceDouble, targetDouble *grafanaDouble) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	require.NoError(t, source.login(ctx))
+	gi, err := backupGrafana(ctx, source, dir)
+	require.NoError(t, err)
+	assert.Equal(t, grafanaIndex{Folders: 3, Dashboards: 4, Datasources: 2}, gi)
+	files, err := listFiles(dir)
+	require.NoError(t, err)
+	sort.Strings(files)
+	assert.Equal(t, []string{
+		"grafana/dashboards/efa86fd1d0c121a26444b636a3f509a8.json", "grafana/dashboards/home.json",
+		"grafana/dashboards/nested.json", "grafana/dashboards/team-board.json",
+		"grafana/datasources.json", "grafana/folders.json",
+	}, files)
+	for _, f := range files {
+		st, err := os.Stat(filepath.Join(dir, f))
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), f)
+	}
+	var folders []folder
+	require.NoError(t, readJSON(dir, foldersFile, &folders))
+	pos := map[string]int{}
+	for i, f := range folders {
+		pos[f.UID] = i
+	}
+	assert.Less(t, pos["team"], pos["nexo"], "parents before children")
+
+	require.NoError(t, target.login(ctx))
+	r, err := restoreGrafana(ctx, target, dir)
+	require.NoError(t, err)
+	assert.Equal(t, restored{folders: 3, dashboards: 3, datasources: 1, provisioned: 2}, r)
+	wantF, wantB, wantD := state(sourceDouble)
+	gotF, gotB, gotD := state(targetDouble)
+	assert.Equal(t, wantF, gotF)
+	assert.Equal(t, wantB, gotB)
+	assert.Equal(t, wantD, gotD)
+
+	// A second restore finds everything in place and changes nothing.
+	_, err = restoreGrafana(ctx, target, dir)
+	require.NoError(t, err)
+	againF, againB, againD := state(targetDouble)
+	assert.Equal(t, gotF, againF)
+	assert.Equal(t, gotB, againB)
+	assert.Equal(t, gotD, againD)
+}
+
+// The backup client against the Grafana API test double, over plain HTTP.
+func TestGrafanaBackupRestoreAgainstTestDouble(t *testing.T) {
+	src, dst := seeded(), newGrafanaDouble("admin", "s3cret-admin-password")
+	provisioned(dst)
+	source := newGrafanaAPI(serve(t, src).URL, nil, "admin", "s3cret-admin-password")
+	target := newGrafanaAPI(serve(t, dst).URL, nil, "admin", "s3cret-admin-password")
+	backupAndRestore(t, source, target, src, dst)
+
+	wrong := newGrafanaAPI(serve(t, src).URL, nil, "admin", "not-it")
+	err := wrong.login(t.Context())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), adminSecret)
+}
+
+// The same client through the kwok cluster's real API server: its service proxy forwards
+// to a Service whose Endpoints point at the test double on this machine. The API server
+// authenticates the client with the kubeconfig and drops the Authorization header, which
+// is why the client logs in and sends Grafana's session cookie instead.
+func TestGrafanaClientThroughAPIServerServiceProxy(t *testing.T) {
+	ip := hostIP(t)
+	ctx := t.Context()
+	c, err := kube.Connect(cluster.Conn, nil)
+	require.NoError(t, err)
+	ns := "grafana-double"
+	require.NoError(t, c.EnsureNamespace(ctx, ns, nil))
+	t.Cleanup(func() { _ = c.DeleteNamespace(context.Background(), ns) })
+
+	doubles := map[string]*grafanaDouble{"source": seeded(), "target": newGrafanaDouble("admin", "s3cret-admin-password")}
+	provisioned(doubles["target"])
+	apis := map[string]*grafanaAPI{}
+	for name, d := range doubles {
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+		require.NoError(t, err)
+		srv := &httptest.Server{Listener: l, Config: &http.Server{Handler: d.handler()}}
+		srv.Start()
+		t.Cleanup(srv.Close)
+		port := l.Addr().(*net.TCPAddr).Port
+		exposeOutside(t, c, ns, name, ip, port)
+		apis[name], err = grafanaThroughAPIServer(c, ns, name, webPort, "admin", "s3cret-admin-password")
+		require.NoError(t, err)
+		// The API server learns of new endpoints from its informers, a moment later.
+		require.Eventually(t, func() bool {
+			return apis[name].do(ctx, http.MethodGet, "/api/health", nil, nil) == nil
+		}, 30*time.Second, 100*time.Millisecond, "the API server never proxied to %s", name)
+	}
+	backupAndRestore(t, apis["source"], apis["target"], doubles["source"], doubles["target"])
+	for name, d := range doubles {
+		assert.Positive(t, d.requests, name)
+		assert.Zero(t, d.authHeaders, "%s: no Authorization header reaches Grafana through the API server", name)
+	}
+}
+
+// hostIP is an address of this machine the API server can connect to (not loopback: the
+// API server refuses to proxy to those).
+func hostIP(t *testing.T) string {
+	addrs, err := net.InterfaceAddrs()
+	require.NoError(t, err)
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() {
+			return n.IP.String()
+		}
+	}
+	t.Skip("no non-loopback IPv4 address on this machine for the API server to reach")
+	return ""
+}
+
+// exposeOutside makes a selector-less Service whose endpoint is ip:port. The API server
+// proxies only to an endpoint address that is the IP of the pod it refers to, so a pod
+// stands for the server: bound to a node that does not exist (nothing runs or updates
+// it), with ip as its IP in its status.
+func exposeOutside(t *testing.T, c *kube.Client, ns, name, ip string, port int) {
+	ctx := t.Context()
+	// A pod needs its namespace's service account, which a controller makes in its time.
+	_, err := c.Kube.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{})
+	if !apierrors.IsAlreadyExists(err) {
+		require.NoError(t, err)
+	}
+	pod, err := c.Kube.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: corev1.PodSpec{NodeName: "outside-the-cluster", Containers: []corev1.Container{{
+			Name: "grafana-test-double", Image: "none",
+			Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{
+				corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")}},
+		}}},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() { // no kubelet confirms a graceful deletion of this pod
+		zero := int64(0)
+		_ = c.Kube.CoreV1().Pods(ns).Delete(context.Background(), name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
+	})
+	pod.Status = corev1.PodStatus{Phase: corev1.PodRunning, PodIP: ip, PodIPs: []corev1.PodIP{{IP: ip}},
+		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}
+	_, err = c.Kube.CoreV1().Pods(ns).UpdateStatus(ctx, pod, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	_, err = c.Kube.CoreV1().Services(ns).Create(ctx, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: webPort, Port: 80, TargetPort: intstr.FromInt(port)}}},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	ready := true
+	_, err = c.Kube.DiscoveryV1().EndpointSlices(ns).Create(ctx, &discoveryv1.EndpointSlice{
+		ObjectMeta:  metav1.ObjectMeta{Name: name, Labels: map[string]string{discoveryv1.LabelServiceName: name}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Endpoints: []discoveryv1.Endpoint{{Addresses: []string{ip}, Conditions: discoveryv1.EndpointConditions{Ready: &ready},
+			TargetRef: &corev1.ObjectReference{Kind: "Pod", Namespace: ns, Name: name}}},
+		Ports: []discoveryv1.EndpointPort{{Name: ptr(webPort), Port: ptr(int32(port))}},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err, "endpoints %s:%s", ip, strconv.Itoa(port))
+}
+
+func ptr[T any](v T) *T { return &v }
