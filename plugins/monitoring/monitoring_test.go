@@ -246,18 +246,30 @@ func TestInstallOnKwok(t *testing.T) {
 		assert.Equal(t, before.Version, after.Version)
 	})
 
-	t.Run("webhook removed: null receiver and no Secret", func(t *testing.T) {
+	t.Run("webhook removed: null receiver and no Secret; the upgrade re-applies the CRDs", func(t *testing.T) {
+		// Someone changed a CRD of the chart; Helm alone would never put it back.
+		crd, err := c.Dynamic.Resource(crds).Get(ctx, "prometheusrules.monitoring.coreos.com", metav1.GetOptions{})
+		require.NoError(t, err)
+		require.NoError(t, unstructured.SetNestedStringSlice(crd.Object, []string{"changed-by-hand"}, "spec", "names", "categories"))
+		_, err = c.Dynamic.Resource(crds).Update(ctx, crd, metav1.UpdateOptions{})
+		require.NoError(t, err)
+
 		cfg := *in.cfg
 		cfg.AlertWebhookURL = ""
 		req := *in.req
 		req.Config = &cfg
-		_, err := in.s.Install(ctx, &req)
+		_, err = in.s.Install(ctx, &req)
 		require.NoError(t, err)
 		_, err = c.Kube.CoreV1().Secrets(ns).Get(ctx, webhookSecret, metav1.GetOptions{})
 		assert.True(t, apierrors.IsNotFound(err))
 		am, err := c.Kube.CoreV1().Secrets(ns).Get(ctx, "alertmanager-"+amName, metav1.GetOptions{})
 		require.NoError(t, err)
 		assert.NotContains(t, string(am.Data["alertmanager.yaml"]), "lab-webhook")
+
+		crd, err = c.Dynamic.Resource(crds).Get(ctx, "prometheusrules.monitoring.coreos.com", metav1.GetOptions{})
+		require.NoError(t, err)
+		cats, _, _ := unstructured.NestedStringSlice(crd.Object, "spec", "names", "categories")
+		assert.Equal(t, []string{"prometheus-operator"}, cats, "the chart's CRD is back")
 	})
 
 	t.Run("backup and restore of the Kubernetes side", func(t *testing.T) {
@@ -319,6 +331,26 @@ func TestInstallOnKwok(t *testing.T) {
 		require.NoError(t, err)
 		_, err = c.Kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		assert.True(t, apierrors.IsNotFound(err), "purge deletes the namespace")
+	})
+
+	t.Run("remove_crds deletes the monitoring.coreos.com CRDs", func(t *testing.T) {
+		cfg := *in.cfg
+		cfg.RemoveCRDs = true
+		req := *in.req
+		req.Config = &cfg
+		res, err := in.s.Uninstall(ctx, &req)
+		require.NoError(t, err)
+		assert.Contains(t, res.Summary, "5 CRDs deleted")
+		require.Eventually(t, func() bool {
+			list, err := c.Dynamic.Resource(crds).List(ctx, metav1.ListOptions{})
+			require.NoError(t, err)
+			for _, crd := range list.Items {
+				if strings.HasSuffix(crd.GetName(), ".monitoring.coreos.com") {
+					return false
+				}
+			}
+			return true
+		}, time.Minute, 500*time.Millisecond)
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/sdk"
@@ -101,7 +102,7 @@ func (s *Stack) Install(ctx context.Context, req *sdk.Request) (*sdk.Result, err
 		return nil, err
 	}
 	changed := false
-	cred, err := c.EnsureCredential(ctx, req.Stack, "grafana", cfg.Namespace, adminSecret, grafanaURL(req), adminUser)
+	cred, err := c.EnsureCredential(ctx, stackName(req), "grafana", cfg.Namespace, adminSecret, grafanaURL(req), adminUser)
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +133,14 @@ func (s *Stack) Install(ctx context.Context, req *sdk.Request) (*sdk.Result, err
 			rel.Name, rel.Revision, len(boards), grafanaURL(req))}, nil
 }
 
+// stackName is the stack's name in lab.hcl, for the credentials Secret's label.
+func stackName(req *sdk.Request) string {
+	if req.Stack != "" {
+		return req.Stack
+	}
+	return "monitoring"
+}
+
 func (s *Stack) Render(_ context.Context, req *sdk.Request) ([]sdk.RenderedChart, error) {
 	cfg := req.Config.(*Config)
 	if err := validate(cfg); err != nil {
@@ -160,8 +169,12 @@ func (s *Stack) Uninstall(ctx context.Context, req *sdk.Request) (*sdk.Result, e
 	if err != nil {
 		return nil, err
 	}
+	changed := removed || n > 0
 	summary := "monitoring removed"
 	if req.PurgeData {
+		if _, err := c.Kube.CoreV1().Namespaces().Get(ctx, cfg.Namespace, metav1.GetOptions{}); err == nil {
+			changed = true
+		}
 		req.Emit("namespace", "deleting namespace %s with its volumes", cfg.Namespace)
 		if err := c.DeleteNamespace(ctx, cfg.Namespace); err != nil {
 			return nil, err
@@ -176,8 +189,9 @@ func (s *Stack) Uninstall(ctx context.Context, req *sdk.Request) (*sdk.Result, e
 		}
 		req.Emit("crds", "deleted %d monitoring.coreos.com CRDs", k)
 		summary += fmt.Sprintf("; %d CRDs deleted", k)
+		changed = changed || k > 0
 	} else {
 		summary += "; monitoring.coreos.com CRDs kept"
 	}
-	return &sdk.Result{Changed: removed || n > 0 || req.PurgeData, Summary: summary}, nil
+	return &sdk.Result{Changed: changed, Summary: summary}, nil
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -157,8 +159,14 @@ func values(cfg *Config, req *sdk.Request) map[string]any {
 		},
 	}
 	if cfg.AlertWebhookURL != "" {
+		spec := am["alertmanagerSpec"].(map[string]any)
 		// Mounted at /etc/alertmanager/secrets/<name>/ for the receiver's url_file.
-		am["alertmanagerSpec"].(map[string]any)["secrets"] = []any{webhookSecret}
+		spec["secrets"] = []any{webhookSecret}
+		// A new URL changes the pods' template, so Alertmanager restarts with it rather
+		// than waiting on the kubelet's refresh of the mounted file.
+		sum := sha256.Sum256([]byte(cfg.AlertWebhookURL))
+		spec["podMetadata"] = map[string]any{"annotations": map[string]any{
+			"lab.nexolab.dev/webhook-url-sha256": hex.EncodeToString(sum[:8])}}
 	}
 
 	nodeExporterValues := map[string]any{"resources": nodeExporterRes.values()}

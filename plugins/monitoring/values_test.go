@@ -132,6 +132,9 @@ func TestAlertmanagerReceiver(t *testing.T) {
 	assert.Equal(t, webhookFile, hook["url_file"])
 	spec := values(cfg, requestFor(cfg, "k3d"))["alertmanager"].(map[string]any)["alertmanagerSpec"].(map[string]any)
 	assert.Equal(t, []any{webhookSecret}, spec["secrets"], "the Secret is mounted where url_file points")
+	sum := spec["podMetadata"].(map[string]any)["annotations"].(map[string]any)["lab.nexolab.dev/webhook-url-sha256"]
+	assert.Regexp(t, `^[0-9a-f]{16}$`, sum, "a new URL rolls Alertmanager")
+	assert.NotContains(t, kube.YAML(spec), "hooks.example.com")
 }
 
 func TestPrometheusSpec(t *testing.T) {
