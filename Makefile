@@ -59,3 +59,22 @@ vet:
 
 clean:
 	rm -rf $(BIN)
+
+# Day-two targets, under the names the team already types.
+LAB := ./$(BIN)/lab
+NAMESPACE ?=
+SERVICE ?=
+ARCHIVE ?=
+.PHONY: status top logs dashboard grafana kibana argocd prometheus harbor backup restore restart troubleshoot hosts destroy
+
+status: ; $(LAB) status $(LAB_FILE)
+top: ; $(LAB) top -f $(LAB_FILE)
+logs: ; $(LAB) logs -f $(LAB_FILE) $(if $(NAMESPACE),-n $(NAMESPACE)) $(SERVICE)
+dashboard: ; $(LAB) open -f $(LAB_FILE)
+grafana kibana argocd prometheus harbor: ; $(LAB) open -f $(LAB_FILE) $@
+backup: ; $(LAB) backup -f $(LAB_FILE) $(if $(ARCHIVE),--to $(ARCHIVE))
+restore: ; $(LAB) restore -f $(LAB_FILE) $(ARCHIVE)
+restart: ; $(LAB) restart $(LAB_FILE)
+troubleshoot: ; $(LAB) troubleshoot -f $(LAB_FILE)
+hosts: ; sudo $(LAB) hosts sync -f $(LAB_FILE)
+destroy: ; $(LAB) destroy $(LAB_FILE)

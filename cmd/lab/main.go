@@ -67,7 +67,8 @@ func newRoot() *cobra.Command {
 	root.AddCommand(
 		validateCmd(g), planCmd(g), applyCmd(g), healthCmd(g), renderCmd(g),
 		destroyCmd(g), pluginsCmd(g), fmtCmd(g), backupCmd(g), restoreCmd(g), credentialsCmd(g),
-		statusCmd(g), preflightCmd(g), restartCmd(g),
+		statusCmd(g), preflightCmd(g), restartCmd(g), hostsCmd(g), openCmd(g), logsCmd(g), topCmd(g),
+		troubleshootCmd(g),
 	)
 	return root
 }
