@@ -31,7 +31,9 @@ func TestDayTwo(t *testing.T) {
 		Spec: netv1.IngressSpec{Rules: []netv1.IngressRule{{Host: "web.daytwo.local"}, {Host: "elsewhere.example"}}}}
 	_, err := client(t).Kube.NetworkingV1().Ingresses("default").Create(ctx, ing, metav1.CreateOptions{})
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = client(t).Kube.NetworkingV1().Ingresses("default").Delete(ctx, "web", metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = client(t).Kube.NetworkingV1().Ingresses("default").Delete(ctx, "web", metav1.DeleteOptions{})
+	})
 	hostsFile := filepath.Join(l.dir, "hosts")
 	require.NoError(t, os.WriteFile(hostsFile, []byte("127.0.0.1 localhost\n"), 0o644))
 	l.ok("hosts", "sync", "--hosts-file", hostsFile)

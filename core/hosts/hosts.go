@@ -23,8 +23,10 @@ type Entry struct {
 	Host string `json:"host"`
 }
 
-func begin(lab string) string { return "# BEGIN lab " + lab + " (managed by lab hosts; edits inside are replaced)" }
-func end(lab string) string   { return "# END lab " + lab }
+func begin(lab string) string {
+	return "# BEGIN lab " + lab + " (managed by lab hosts; edits inside are replaced)"
+}
+func end(lab string) string { return "# END lab " + lab }
 
 // Block renders the managed block of a lab, entries sorted by host.
 func Block(lab string, entries []Entry) string {
