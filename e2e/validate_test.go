@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -80,4 +81,20 @@ func TestRetiredControllerWarning(t *testing.T) {
 	l := newLab(t, header("e2e.local")+ingressBlock("nginx"))
 	r := l.ok("validate")
 	assert.Contains(t, r.stderr, `lab.hcl:10:16: warning: controller = "nginx": ingress-nginx was retired upstream in March 2026`)
+}
+
+// validate launches a plugin only the first time it sees the binary: later runs read its
+// schema from the cache, keyed by the binary's checksum. A rebuilt binary is launched again.
+func TestValidateLaunchesNothingOnceCached(t *testing.T) {
+	l := newLab(t, header("cache.local")+"stack \"alpha\" {}\n")
+	first := l.ok("validate", "--log-level", "debug")
+	assert.Contains(t, first.stderr, "starting plugin")
+	second := l.ok("validate", "--log-level", "debug")
+	assert.NotContains(t, second.stderr, "starting plugin")
+
+	// Touching the binary without changing it keeps the cache; changing it does not.
+	alpha := filepath.Join(bin, "lab-plugin-alpha")
+	now := time.Now()
+	require.NoError(t, os.Chtimes(alpha, now, now))
+	assert.NotContains(t, l.ok("validate", "--log-level", "debug").stderr, "starting plugin")
 }
