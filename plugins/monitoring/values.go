@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
@@ -43,6 +44,9 @@ func release(cfg *Config, req *sdk.Request) kube.Release {
 		Chart:       chart.Override(override),
 		Values:      kube.Merge(values(cfg, req), override.Values),
 		UpgradeCRDs: true,
+		// The first install pulls the images of Grafana, the operator and the admission
+		// webhook's hook Jobs; the stack's own timeout still bounds it.
+		Timeout: 10 * time.Minute,
 	}
 }
 
@@ -50,15 +54,15 @@ func grafanaURL(req *sdk.Request) string { return "http://grafana." + req.Lab.Do
 
 // container is the resources of one container the stack runs, times how many run.
 type container struct {
-	name                        string
-	count                       int
-	reqCPU, reqMem, limCPU, lim string
+	name                           string
+	count                          int
+	reqCPU, reqMem, limCPU, limMem string
 }
 
 func (c container) values() map[string]any {
 	return map[string]any{
 		"requests": map[string]any{"cpu": c.reqCPU, "memory": c.reqMem},
-		"limits":   map[string]any{"cpu": c.limCPU, "memory": c.lim},
+		"limits":   map[string]any{"cpu": c.limCPU, "memory": c.limMem},
 	}
 }
 
@@ -91,7 +95,7 @@ func footprint() sdk.Footprint {
 		f.CPURequestMillis += n * milli(c.reqCPU)
 		f.MemoryRequestBytes += n * bytesOf(c.reqMem)
 		f.CPULimitMillis += n * milli(c.limCPU)
-		f.MemoryLimitBytes += n * bytesOf(c.lim)
+		f.MemoryLimitBytes += n * bytesOf(c.limMem)
 	}
 	return f
 }

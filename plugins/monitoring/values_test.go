@@ -201,7 +201,7 @@ func TestResourcesFitTheQuota(t *testing.T) {
 		f.CPURequestMillis += n * milli(c.reqCPU)
 		f.MemoryRequestBytes += n * bytesOf(c.reqMem)
 		f.CPULimitMillis += n * milli(c.limCPU)
-		f.MemoryLimitBytes += n * bytesOf(c.lim)
+		f.MemoryLimitBytes += n * bytesOf(c.limMem)
 	}
 	q := func(s string) resource.Quantity { return resource.MustParse(s) }
 	hardCPU, hardMem, limCPU, limMem := q(quota.RequestsCPU), q(quota.RequestsMemory), q(quota.LimitsCPU), q(quota.LimitsMemory)
