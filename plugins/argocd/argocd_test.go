@@ -205,7 +205,8 @@ func TestReleaseOnKwok(t *testing.T) {
 // An upgrade that rolls every component out at once stays inside the quota: each
 // RollingUpdate Deployment gets its extra pod without being refused.
 func TestUpgradeRollsOutInsideTheQuota(t *testing.T) {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
 	s, req := installed(t, nil)
 	c := connect(t)
 	since := time.Now().Add(-time.Second)

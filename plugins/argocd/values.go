@@ -41,7 +41,7 @@ type component struct {
 // commit server are off by default.
 var components = []component{
 	{path: []string{"controller"}, reqCPU: "100m", reqMem: "128Mi", limCPU: "500m", limMem: "512Mi", steady: true},
-	{path: []string{"server"}, reqCPU: "40m", reqMem: "128Mi", limCPU: "200m", limMem: "192Mi", steady: true, surge: true},
+	{path: []string{"server"}, reqCPU: "40m", reqMem: "48Mi", limCPU: "200m", limMem: "192Mi", steady: true, surge: true},
 	{path: []string{"repoServer"}, reqCPU: "50m", reqMem: "64Mi", limCPU: "300m", limMem: "256Mi", steady: true, surge: true},
 	{path: []string{"repoServer", "copyutil"}, reqCPU: "10m", reqMem: "32Mi", limCPU: "100m", limMem: "64Mi"},
 	{path: []string{"applicationSet"}, reqCPU: "20m", reqMem: "32Mi", limCPU: "100m", limMem: "128Mi", steady: true, surge: true},
