@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 
@@ -43,9 +42,7 @@ func credentialsCmd(g *globals) *cobra.Command {
 				}
 			}
 			if g.json() {
-				enc := json.NewEncoder(g.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(creds)
+				return g.printJSON(creds)
 			}
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "UI\tSTACK\tURL\tUSER\tPASSWORD")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os/exec"
 	"runtime"
@@ -14,12 +13,6 @@ import (
 	"github.com/nexolab/lab/core/engine"
 	"github.com/nexolab/lab/core/hosts"
 )
-
-func (g *globals) printJSON(v any) error {
-	enc := json.NewEncoder(g.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
 
 func hostsCmd(g *globals) *cobra.Command {
 	var file, ip string

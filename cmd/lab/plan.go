@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -41,9 +40,7 @@ func planCmd(g *globals) *cobra.Command {
 
 func (g *globals) printPlan(p *engine.Plan) {
 	if g.json() {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(p)
+		_ = g.printJSON(p)
 		return
 	}
 	c := p.Cluster

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/nexolab/lab/core/pluginhost"
+	"github.com/nexolab/lab/core/sdk"
 )
 
 func pluginsCmd(g *globals) *cobra.Command {
@@ -19,18 +19,20 @@ func pluginsCmd(g *globals) *cobra.Command {
 			host := pluginhost.New(pluginhost.Options{CacheFile: pluginhost.DefaultCacheFile(), Logger: g.logger()})
 			defer host.Close()
 			type row struct {
-				Name        string `json:"name"`
-				Version     string `json:"version"`
-				Protocol    int    `json:"protocol"`
-				Path        string `json:"path"`
-				Description string `json:"description,omitempty"`
-				Error       string `json:"error,omitempty"`
+				Name        string          `json:"name"`
+				Version     string          `json:"version"`
+				Protocol    int             `json:"protocol"`
+				Path        string          `json:"path"`
+				Description string          `json:"description,omitempty"`
+				DependsOn   []string        `json:"dependsOn,omitempty"`
+				Schema      []sdk.Attribute `json:"schema,omitempty"`
+				Error       string          `json:"error,omitempty"`
 			}
 			var rows []row
 			for _, name := range pluginhost.Names(host.Found()) {
 				d, err := host.Describe(cmd.Context(), name)
 				r := row{Name: name, Path: host.Found()[name], Version: d.Info.Version,
-					Protocol: d.Info.Protocol, Description: d.Info.Description}
+					Protocol: d.Info.Protocol, Description: d.Info.Description, DependsOn: d.Info.DependsOn, Schema: d.Schema}
 				if err != nil {
 					r.Error = err.Error()
 				}
@@ -38,9 +40,7 @@ func pluginsCmd(g *globals) *cobra.Command {
 			}
 			_ = host.SaveCache()
 			if g.json() {
-				enc := json.NewEncoder(g.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rows)
+				return g.printJSON(rows)
 			}
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tVERSION\tPROTOCOL\tPATH")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -23,9 +22,7 @@ func renderCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json() {
-				enc := json.NewEncoder(g.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(charts)
+				return g.printJSON(charts)
 			}
 			for i, c := range charts {
 				if i > 0 {

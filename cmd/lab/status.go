@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -27,9 +26,7 @@ func statusCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json() {
-				enc := json.NewEncoder(g.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(st)
+				return g.printJSON(st)
 			}
 			printStatus(g, st)
 			return nil

@@ -3,6 +3,8 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -172,6 +174,10 @@ func (c *Config) DecodeStack(s *Stack, schema []sdk.Attribute) (json.RawMessage,
 		}
 		v, d := checkAttribute(attr, a, c.ctx)
 		diags = append(diags, d...)
+		if p, ok := v.(string); ok && a.Path && p != "" && !d.HasErrors() {
+			v, d = c.resolvePath(attr, p)
+			diags = append(diags, d...)
+		}
 		if v != nil {
 			out[a.Name] = v
 		}
@@ -268,4 +274,17 @@ func fromCty(v cty.Value, dst any) error {
 		return err
 	}
 	return json.Unmarshal(b, dst)
+}
+
+// resolvePath makes a path attribute absolute (relative to lab.hcl's folder, ~ expanded)
+// and checks that it exists, so the plugin never gets a path that depends on where lab ran.
+func (c *Config) resolvePath(attr *hcl.Attribute, p string) (any, hcl.Diagnostics) {
+	p = expandHome(p)
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(filepath.Dir(absPath(c.Path)), p)
+	}
+	if _, err := os.Stat(p); err != nil {
+		return nil, hcl.Diagnostics{attrError(attr, fmt.Sprintf("Invalid value for %q", attr.Name), err.Error()+".")}
+	}
+	return p, nil
 }

@@ -9,6 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 
@@ -103,7 +106,11 @@ func (e *Engine) resolve(ctx context.Context, b *config.Stack) (*Stack, hcl.Diag
 		return s, diags
 	}
 	s.ConfigJSON = cfg
-	s.Hash = hashOf(cfg, b.Charts, e.Config.Lab.Domain, e.Config.Lab.DataDir)
+	files, err := pathsDigest(desc.Schema, cfg)
+	if err != nil {
+		return s, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unreadable path", Detail: err.Error(), Subject: b.DefRange.Ptr()})
+	}
+	s.Hash = hashOf(cfg, b.Charts, e.Config.Lab.Domain, e.Config.Lab.DataDir, files)
 	return s, diags
 }
 
@@ -195,4 +202,36 @@ func (e *Engine) request(s *Stack, c sdk.Cluster) *sdk.Request {
 	}
 	req.OnEvent = func(ev sdk.Event) { e.observer().Event(s.Name, ev) }
 	return req
+}
+
+// pathsDigest hashes the content behind the config's path attributes (a file, or every
+// file of a folder), so that plan sees an edited dashboard or values file as a change.
+func pathsDigest(schema []sdk.Attribute, cfg json.RawMessage) (string, error) {
+	var values map[string]any
+	if err := json.Unmarshal(cfg, &values); err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, a := range schema {
+		p, ok := values[a.Name].(string)
+		if !a.Path || !ok || p == "" {
+			continue
+		}
+		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "%s %d\n", path, len(b))
+			h.Write(b)
+			return nil
+		})
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", a.Name, err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -29,6 +29,14 @@ type cache struct {
 	dirty   bool
 }
 
+// cacheFormat changes whenever the cached types do, so an older cache is rebuilt.
+const cacheFormat = 3
+
+type cacheFile struct {
+	Format  int                   `json:"format"`
+	Entries map[string]cacheEntry `json:"entries"`
+}
+
 type cacheEntry struct {
 	Size    int64
 	ModTime int64
@@ -40,8 +48,12 @@ func openCache(file string) *cache {
 	if file == "" {
 		return c
 	}
-	if b, err := os.ReadFile(file); err == nil {
-		_ = json.Unmarshal(b, &c.entries) // a broken cache is rebuilt
+	var f cacheFile
+	if b, err := os.ReadFile(file); err == nil && json.Unmarshal(b, &f) == nil && f.Format == cacheFormat {
+		c.entries = f.Entries // anything else (broken, older) is rebuilt
+	}
+	if c.entries == nil {
+		c.entries = map[string]cacheEntry{}
 	}
 	return c
 }
@@ -87,7 +99,7 @@ func (c *cache) save() error {
 	if !c.dirty || c.file == "" {
 		return nil
 	}
-	b, err := json.Marshal(c.entries)
+	b, err := json.Marshal(cacheFile{Format: cacheFormat, Entries: c.entries})
 	if err != nil {
 		return err
 	}

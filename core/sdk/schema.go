@@ -22,22 +22,26 @@ const (
 
 // Attribute is one attribute a stack block accepts.
 type Attribute struct {
-	Name        string
-	Type        string
-	Description string
-	Required    bool
-	Default     any
-	Enum        []string
-	Pattern     string
-	Min, Max    *float64
+	Name        string   `json:"name"`
+	Type        string   `json:"type"`
+	Description string   `json:"description,omitempty"`
+	Required    bool     `json:"required,omitempty"`
+	Default     any      `json:"default,omitempty"`
+	Enum        []string `json:"enum,omitempty"`
+	Pattern     string   `json:"pattern,omitempty"`
+	Min         *float64 `json:"min,omitempty"`
+	Max         *float64 `json:"max,omitempty"`
 	// Warnings maps a value to a warning printed when the attribute has it.
-	Warnings  map[string]string
-	Sensitive bool
+	Warnings  map[string]string `json:"warnings,omitempty"`
+	Sensitive bool              `json:"sensitive,omitempty"`
+	// Path marks a file or folder on the host (tag path:"true"): lab resolves it against
+	// the folder of lab.hcl and re-installs the stack when its content changes.
+	Path bool `json:"path,omitempty"`
 }
 
 // SchemaOf derives the schema from a config struct pointer (as Stack.Config returns it).
 // Field tags: hcl:"name" (required to be part of the schema), doc:"...", enum:"a,b",
-// pattern:"regexp", min:"1", max:"9", required:"true", sensitive:"true",
+// pattern:"regexp", min:"1", max:"9", required:"true", sensitive:"true", path:"true",
 // warn:"value=message" (several separated by "|").
 func SchemaOf(cfg any) ([]Attribute, error) {
 	v := reflect.ValueOf(cfg)
@@ -69,6 +73,7 @@ func attributeOf(f reflect.StructField, v reflect.Value) (Attribute, error) {
 		Pattern:     f.Tag.Get("pattern"),
 		Required:    f.Tag.Get("required") == "true",
 		Sensitive:   f.Tag.Get("sensitive") == "true",
+		Path:        f.Tag.Get("path") == "true",
 	}
 	if a.Type == "" {
 		return a, fmt.Errorf("unsupported type %s", f.Type)

@@ -284,8 +284,11 @@ type Attribute struct {
 	HasMax      bool     `protobuf:"varint,10,opt,name=has_max,json=hasMax,proto3" json:"has_max,omitempty"`
 	Max         float64  `protobuf:"fixed64,11,opt,name=max,proto3" json:"max,omitempty"`
 	// value -> warning printed by validate when the attribute has that value.
-	Warnings      map[string]string `protobuf:"bytes,12,rep,name=warnings,proto3" json:"warnings,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Sensitive     bool              `protobuf:"varint,13,opt,name=sensitive,proto3" json:"sensitive,omitempty"`
+	Warnings  map[string]string `protobuf:"bytes,12,rep,name=warnings,proto3" json:"warnings,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Sensitive bool              `protobuf:"varint,13,opt,name=sensitive,proto3" json:"sensitive,omitempty"`
+	// A path on the host: resolved against lab.hcl's folder; its content is part of the
+	// stack's config, so plan notices when the file (or the files of the folder) change.
+	Path          bool `protobuf:"varint,14,opt,name=path,proto3" json:"path,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -407,6 +410,13 @@ func (x *Attribute) GetWarnings() map[string]string {
 func (x *Attribute) GetSensitive() bool {
 	if x != nil {
 		return x.Sensitive
+	}
+	return false
+}
+
+func (x *Attribute) GetPath() bool {
+	if x != nil {
+		return x.Path
 	}
 	return false
 }
@@ -1353,7 +1363,7 @@ const file_labv1_lab_proto_rawDesc = "" +
 	"\x0eSchemaResponse\x121\n" +
 	"\n" +
 	"attributes\x18\x01 \x03(\v2\x11.lab.v1.AttributeR\n" +
-	"attributes\"\xb0\x03\n" +
+	"attributes\"\xc4\x03\n" +
 	"\tAttribute\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12 \n" +
@@ -1368,7 +1378,8 @@ const file_labv1_lab_proto_rawDesc = "" +
 	" \x01(\bR\x06hasMax\x12\x10\n" +
 	"\x03max\x18\v \x01(\x01R\x03max\x12;\n" +
 	"\bwarnings\x18\f \x03(\v2\x1f.lab.v1.Attribute.WarningsEntryR\bwarnings\x12\x1c\n" +
-	"\tsensitive\x18\r \x01(\bR\tsensitive\x1a;\n" +
+	"\tsensitive\x18\r \x01(\bR\tsensitive\x12\x12\n" +
+	"\x04path\x18\x0e \x01(\bR\x04path\x1a;\n" +
 	"\rWarningsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xdc\x02\n" +

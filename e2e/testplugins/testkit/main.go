@@ -29,6 +29,7 @@ type Config struct {
 	Message   string   `hcl:"message" doc:"kept in the stack's ConfigMap"`
 	Replicas  int      `hcl:"replicas" min:"1" max:"5"`
 	Tags      []string `hcl:"tags"`
+	Files     string   `hcl:"files" path:"true" doc:"a file or folder whose content the stack depends on"`
 }
 
 // Stack is a testkit stack; it keeps its state in ConfigMap testkit/<name>.

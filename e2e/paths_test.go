@@ -1,0 +1,29 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A path attribute is resolved against lab.hcl's folder, must exist, and its content is
+// part of the stack's config: editing a file in it makes plan say upgrade.
+func TestPathAttributes(t *testing.T) {
+	l := newLab(t, header("paths.local")+"stack \"alpha\" {\n  files = \"dashboards\"\n}\n")
+	t.Cleanup(func() { l.run("destroy", "--yes") })
+	r := l.run("validate")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, `lab.hcl:10:11: error: Invalid value for "files": stat `+filepath.Join(l.dir, "dashboards")+`: no such file or directory.`)
+
+	dir := filepath.Join(l.dir, "dashboards")
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.json"), []byte(`{"title":"a"}`), 0o644))
+	l.ok("apply")
+	assert.Regexp(t, `alpha\s+unchanged`, l.ok("plan").stdout)
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.json"), []byte(`{"title":"b"}`), 0o644))
+	assert.Regexp(t, `alpha\s+upgrade\s+1\s+config changed`, l.ok("plan").stdout)
+}
