@@ -23,7 +23,7 @@ type Config struct {
 	StorageSize         string `hcl:"storage_size" pattern:"^[0-9]+(\\.[0-9]+)?(Mi|Gi|Ti)$" doc:"size of Prometheus' volume (a PVC on storage_class, in the lab's data folder on k3d); retention also stops at 85% of it"`
 	StorageClass        string `hcl:"storage_class" doc:"StorageClass of the Prometheus and Grafana volumes; k3s' local-path puts them in the lab's data folder"`
 	AlertWebhookURL     string `hcl:"alert_webhook_url" sensitive:"true" pattern:"^(https?://.+)?$" doc:"URL Alertmanager posts alerts to (webhook receiver); empty sends them nowhere (null receiver). Kept in a Secret, never in Helm values"`
-	DashboardsDir       string `hcl:"dashboards_dir" doc:"folder of Grafana dashboard JSON files to load (each *.json file becomes a dashboard); relative to the folder lab runs in"`
+	DashboardsDir       string `hcl:"dashboards_dir" path:"true" doc:"folder of Grafana dashboard JSON files to load (each *.json file becomes a dashboard); relative to the folder of lab.hcl"`
 	DashboardsFolder    string `hcl:"dashboards_folder" pattern:"^[^/]+$" doc:"Grafana folder of the dashboards from dashboards_dir"`
 	GrafanaPersistence  bool   `hcl:"grafana_persistence" doc:"keep Grafana's database (users, dashboards made in the UI) on a 1Gi volume; off on simulated clusters"`
 	BackupTSDB          bool   `hcl:"backup_tsdb" doc:"lab backup also takes a Prometheus TSDB snapshot (turns on Prometheus' admin API)"`
