@@ -61,7 +61,7 @@ func repositoryObject(cfg *Config, password string) *unstructured.Unstructured {
 	l := labels()
 	l[secretTypeLabel] = "repository"
 	o := object("v1", "Secret", repoSecret, l)
-	data := map[string]string{"type": "git", "name": "lab", "url": cfg.RepoURL, "project": cfg.Project}
+	data := map[string]string{"type": "git", "name": "lab", "url": cfg.RepoURL}
 	if password != "" {
 		data["username"], data["password"] = cfg.RepoUsername, password
 	}

@@ -32,7 +32,7 @@ const (
 type Config struct {
 	RepoURL          string `hcl:"repo_url" pattern:"^(https?://|ssh://|git@).+" doc:"Git repository the applications come from"`
 	RepoUsername     string `hcl:"repo_username" doc:"user name for a private HTTPS repository (with repo_password_file or repo_password_env)"`
-	RepoPasswordFile string `hcl:"repo_password_file" doc:"file that holds the password or token of a private repository; the secret itself never goes in lab.hcl"`
+	RepoPasswordFile string `hcl:"repo_password_file" doc:"file that holds the password or token of a private repository (a relative path is taken from the folder lab runs in); the secret itself never goes in lab.hcl"`
 	RepoPasswordEnv  string `hcl:"repo_password_env" pattern:"^[A-Za-z_][A-Za-z0-9_]*$" doc:"name of the environment variable that holds the password or token of a private repository"`
 	TargetRevision   string `hcl:"target_revision" doc:"branch, tag or commit the applications follow"`
 	Project          string `hcl:"project" pattern:"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" doc:"AppProject of the applications"`
@@ -42,7 +42,9 @@ type Config struct {
 	PollInterval         string            `hcl:"poll_interval" pattern:"^([0-9]+(s|m|h))+$" doc:"how often Argo CD polls the repository for changes (Go duration, e.g. 3m)"`
 }
 
-// Stack installs Argo CD and the lab's GitOps objects.
+// Stack installs Argo CD and the lab's GitOps objects. Argo CD keeps no persistent data
+// (its redis is a cache and the chart makes no volume), so nothing goes on the lab's data
+// folder; its state is the objects Backup writes out.
 type Stack struct{}
 
 // New returns the argocd stack.
