@@ -112,15 +112,13 @@ func applicationObject(cfg *Config, name string) *unstructured.Unstructured {
 // applyGitOps converges the repository Secret, the AppProject and the Applications, then
 // removes the Applications (and a renamed AppProject) lab made that the config no longer has.
 func applyGitOps(ctx context.Context, c *kube.Client, req *sdk.Request, cfg *Config, password string) (bool, error) {
-	objs := []struct {
+	type item struct {
 		gvr schema.GroupVersionResource
 		obj *unstructured.Unstructured
-	}{{secretsGVR, repositoryObject(cfg, password)}, {appProjectsGVR, projectObject(cfg)}}
+	}
+	objs := []item{{secretsGVR, repositoryObject(cfg, password)}, {appProjectsGVR, projectObject(cfg)}}
 	for _, name := range cfg.appNames() {
-		objs = append(objs, struct {
-			gvr schema.GroupVersionResource
-			obj *unstructured.Unstructured
-		}{applicationsGVR, applicationObject(cfg, name)})
+		objs = append(objs, item{applicationsGVR, applicationObject(cfg, name)})
 	}
 	changed := false
 	for _, o := range objs {
