@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/spf13/cobra"
+
+	"github.com/nexolab/lab/core/atomicfile"
 )
 
 func fmtCmd(g *globals) *cobra.Command {
@@ -37,34 +38,13 @@ func fmtCmd(g *globals) *cobra.Command {
 				return errSilent
 			}
 			fmt.Fprintln(g.stdout, path)
-			return writeFileAtomic(path, out)
+			mode := os.FileMode(0o644)
+			if st, err := os.Stat(path); err == nil {
+				mode = st.Mode().Perm()
+			}
+			return atomicfile.Write(path, out, mode)
 		},
 	}
 	cmd.Flags().BoolVar(&check, "check", false, "only report whether the file is formatted (exit 1 when not)")
 	return cmd
-}
-
-// writeFileAtomic replaces a file through a temporary file and a rename, keeping its mode.
-func writeFileAtomic(path string, data []byte) error {
-	mode := os.FileMode(0o644)
-	if st, err := os.Stat(path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".lab-fmt-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -8,10 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/nexolab/lab/core/atomicfile"
 )
 
 // DefaultFile is the system hosts file.
@@ -112,33 +113,15 @@ func split(src []byte, lab string) (before, block, after []byte, err error) {
 	return src[:i], src[i : i+j+len(e)], src[i+j+len(e):], nil
 }
 
-// replace swaps in the new content through a temporary file in the same folder, keeping
-// the file's mode. Where the file cannot be renamed over (a bind-mounted /etc/hosts in a
-// container), it is written in place after a copy of the old content is kept beside it.
+// replace swaps in the new content atomically, keeping the file's mode. Where the file
+// cannot be renamed over (a bind-mounted /etc/hosts in a container), it is written in
+// place after a copy of the old content is kept beside it.
 func replace(path string, data []byte) error {
 	st, err := os.Stat(path)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".hosts-lab-*")
-	if err != nil {
-		return permission(path, err)
-	}
-	defer os.Remove(tmp.Name())
-	for _, step := range []func() error{
-		func() error { _, err := tmp.Write(data); return err },
-		tmp.Sync,
-		func() error { return tmp.Chmod(st.Mode().Perm()) },
-	} {
-		if err := step(); err != nil {
-			tmp.Close()
-			return err
-		}
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	err = os.Rename(tmp.Name(), path)
+	err = atomicfile.Write(path, data, st.Mode().Perm())
 	if errors.Is(err, syscall.EBUSY) || errors.Is(err, syscall.EXDEV) {
 		return inPlace(path, data)
 	}

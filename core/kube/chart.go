@@ -19,6 +19,7 @@ import (
 	"helm.sh/helm/v3/pkg/registry"
 	"helm.sh/helm/v3/pkg/repo"
 
+	"github.com/nexolab/lab/core/atomicfile"
 	"github.com/nexolab/lab/core/sdk"
 )
 
@@ -112,7 +113,7 @@ func (c *Client) loadOCI(ch Chart) (*chart.Chart, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(cached, res.Chart.Data); err != nil {
+	if err := atomicfile.Write(cached, res.Chart.Data, 0o644); err != nil {
 		return nil, err
 	}
 	return loader.LoadArchive(bytes.NewReader(res.Chart.Data))
@@ -162,7 +163,7 @@ func (c *Client) loadHTTP(ctx context.Context, ch Chart) (*chart.Chart, error) {
 		}
 	}
 	if cv.Version == ch.Version { // only exact versions are cached
-		if err := writeAtomic(cached, data); err != nil {
+		if err := atomicfile.Write(cached, data, 0o644); err != nil {
 			return nil, err
 		}
 	}
@@ -202,26 +203,6 @@ func fetch(ctx context.Context, u string) ([]byte, error) {
 func (c *Client) cachePath(ch Chart) string {
 	sum := sha256.Sum256([]byte(ch.Repository))
 	return filepath.Join(c.Cache, hex.EncodeToString(sum[:8]), ch.Name+"-"+ch.Version+".tgz")
-}
-
-// writeAtomic writes a file through a temporary file and a rename, so it is whole or absent.
-func writeAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 func expandHome(p string) string {

@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"io"
 	"os"
-	"path/filepath"
 	"sync"
 
+	"github.com/nexolab/lab/core/atomicfile"
 	"github.com/nexolab/lab/core/sdk"
 )
 
@@ -103,23 +103,11 @@ func (c *cache) save() error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(c.file), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(c.file), ".plugins-*.json")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
+	if err := atomicfile.Write(c.file, b, 0o644); err != nil {
 		return err
 	}
 	c.dirty = false
-	return os.Rename(tmp.Name(), c.file)
+	return nil
 }
 
 func checksum(path string) (string, error) {

@@ -2,10 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -20,28 +16,12 @@ import (
 
 var cluster *testenv.Cluster
 
-func TestMain(m *testing.M) {
-	var err error
-	if cluster, err = testenv.StartKwok(3); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	cluster.Stop()
-	os.Exit(code)
-}
-
-func build(t *testing.T) string {
-	bin := filepath.Join(t.TempDir(), "lab-plugin-ingress")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	return bin
-}
+func TestMain(m *testing.M) { testenv.Main(m, 3, &cluster) }
 
 // Both controllers pass the plugin conformance run against the test charts, served from
 // a local chart repository like the upstream ones.
 func TestConformance(t *testing.T) {
-	bin := build(t)
+	bin := testenv.BuildPlugin(t, "ingress")
 	repo := testenv.ChartRepo(t, "ingress-nginx", "traefik")
 	for _, ctl := range []string{"nginx", "traefik"} {
 		t.Run(ctl, func(t *testing.T) {

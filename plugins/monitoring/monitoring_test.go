@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,30 +25,14 @@ import (
 
 var cluster *testenv.Cluster
 
-func TestMain(m *testing.M) {
-	var err error
-	if cluster, err = testenv.StartKwok(3); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	cluster.Stop()
-	os.Exit(code)
-}
-
-func build(t *testing.T) string {
-	bin := filepath.Join(t.TempDir(), "lab-plugin-monitoring")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	return bin
-}
+func TestMain(m *testing.M) { testenv.Main(m, 3, &cluster) }
 
 // The plugin passes the conformance run against the test chart, served from a local chart
 // repository like the upstream one.
 func TestConformance(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"team.json": `{"title":"Team","uid":"team","panels":[]}`})
 	sdktest.Run(t, sdktest.Options{
-		Binary:  build(t),
+		Binary:  testenv.BuildPlugin(t, "monitoring"),
 		Cluster: cluster.Conn,
 		Lab:     sdk.Lab{Name: "test", Domain: "test.local"},
 		Config:  map[string]any{"namespace": "monitoring-conformance", "dashboards_dir": dir},

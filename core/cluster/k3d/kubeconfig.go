@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	k3dclient "github.com/k3d-io/k3d/v5/pkg/client"
@@ -14,6 +13,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/nexolab/lab/core/atomicfile"
 	"github.com/nexolab/lab/core/cluster"
 	"github.com/nexolab/lab/core/sdk"
 )
@@ -68,7 +68,7 @@ func (p *Provider) saveKubeconfig(ctx context.Context, raw *clientcmdapi.Config)
 	if err != nil {
 		return sdk.Cluster{}, err
 	}
-	if err := writeFileAtomic(p.KubeconfigPath(), flat, 0o600); err != nil {
+	if err := atomicfile.Write(p.KubeconfigPath(), flat, 0o600); err != nil {
 		return sdk.Cluster{}, fmt.Errorf("write kubeconfig: %w", err)
 	}
 	if p.cfg.UpdateDefaultKubeconfig {
@@ -77,36 +77,6 @@ func (p *Provider) saveKubeconfig(ctx context.Context, raw *clientcmdapi.Config)
 		}
 	}
 	return sdk.Cluster{Kubeconfig: flat, Context: ctxName, Provider: p.Kind()}, nil
-}
-
-// writeFileAtomic replaces path with data so readers see the old or the new file, never
-// half of one; the temporary file has the final mode before it holds any secret.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) // a no-op once renamed
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // mergeDefault adds the cluster's entries to the default kubeconfig ($KUBECONFIG or
@@ -119,7 +89,7 @@ func mergeDefault(ctx context.Context, raw *clientcmdapi.Config, switchContext b
 	existing, err := clientcmd.LoadFromFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		// k3d's writer resolves symlinks of the target, so the file must exist.
-		if err := writeFileAtomic(path, nil, 0o600); err != nil {
+		if err := atomicfile.Write(path, nil, 0o600); err != nil {
 			return fmt.Errorf("default kubeconfig: %w", err)
 		}
 		existing, err = clientcmdapi.NewConfig(), nil

@@ -1,0 +1,39 @@
+package testenv
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// Main starts a kwok cluster with nodes simulated nodes for a test package, runs its
+// tests and always deletes the cluster:
+//
+//	var cluster *testenv.Cluster
+//	func TestMain(m *testing.M) { testenv.Main(m, 3, &cluster) }
+func Main(m *testing.M, nodes int, c **Cluster) {
+	os.Exit(runMain(m, nodes, c))
+}
+
+func runMain(m *testing.M, nodes int, c **Cluster) int {
+	cl, err := StartKwok(nodes)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer cl.Stop()
+	*c = cl
+	return m.Run()
+}
+
+// BuildPlugin builds the plugin in the test's folder as <tmp>/lab-plugin-<name>.
+func BuildPlugin(t testing.TB, name string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "lab-plugin-"+name)
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
