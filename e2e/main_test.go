@@ -41,7 +41,7 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(work)
 	bin = filepath.Join(work, "bin")
-	pkgs := []string{"plugins/ingress", "e2e/testplugins/oldproto"}
+	pkgs := []string{"plugins/ingress", "plugins/argocd", "plugins/monitoring", "e2e/testplugins/oldproto"}
 	for _, n := range testkits {
 		pkgs = append(pkgs, "e2e/testplugins/testkit=lab-plugin-"+n)
 	}
@@ -163,3 +163,5 @@ func events(t *testing.T, stdout string) []map[string]any {
 }
 
 var metav1GetOptions = metav1.GetOptions{}
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

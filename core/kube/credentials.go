@@ -20,13 +20,13 @@ const (
 
 // Credential is how to log in to one UI of the lab.
 type Credential struct {
-	UI        string
-	Stack     string
-	URL       string
-	Username  string
-	Password  string
-	Namespace string
-	Secret    string
+	UI        string `json:"ui"`
+	Stack     string `json:"stack"`
+	URL       string `json:"url"`
+	Username  string `json:"username"`
+	Password  string `json:"password,omitempty"`
+	Namespace string `json:"namespace"`
+	Secret    string `json:"secret"`
 }
 
 // EnsureCredential returns the login of a UI, kept in the Secret ns/name. The password is
