@@ -38,7 +38,9 @@ func applyCmd(g *globals) *cobra.Command {
 					return fmt.Errorf("apply cancelled")
 				}
 			}
-			e.Observer = g.observer()
+			var closeView func()
+			e.Observer, closeView = g.observer()
+			defer closeView()
 			rep, err := e.ApplyPlan(ctx, plan, opts)
 			if err != nil {
 				return err

@@ -21,7 +21,9 @@ func backupCmd(g *globals) *cobra.Command {
 			if dest == "" {
 				dest = fmt.Sprintf("lab-%s-%s.tar.gz", e.Config.Lab.Name, time.Now().Format("20060102-150405"))
 			}
-			e.Observer = g.observer()
+			var closeView func()
+			e.Observer, closeView = g.observer()
+			defer closeView()
 			rep, err := e.Backup(cmd.Context(), args, dest)
 			if err != nil {
 				return err
@@ -54,7 +56,9 @@ func restoreCmd(g *globals) *cobra.Command {
 			if !g.confirm("Restore "+args[0]+" over the lab's current data?", yes) {
 				return fmt.Errorf("restore cancelled")
 			}
-			e.Observer = g.observer()
+			var closeView func()
+			e.Observer, closeView = g.observer()
+			defer closeView()
 			rep, err := e.Restore(cmd.Context(), args[0], args[1:])
 			if err != nil {
 				return err

@@ -29,7 +29,9 @@ func destroyCmd(g *globals) *cobra.Command {
 			if !g.confirm("Destroy "+what+"?", yes) {
 				return fmt.Errorf("destroy cancelled")
 			}
-			e.Observer = g.observer()
+			var closeView func()
+			e.Observer, closeView = g.observer()
+			defer closeView()
 			rep, err := e.Destroy(cmd.Context(), opts)
 			if err != nil {
 				return err

@@ -57,7 +57,9 @@ func restartCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer done()
-			e.Observer = g.observer()
+			var closeView func()
+			e.Observer, closeView = g.observer()
+			defer closeView()
 			if err := e.Restart(cmd.Context()); err != nil {
 				return err
 			}

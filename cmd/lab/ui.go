@@ -101,9 +101,15 @@ func resultJSON(r engine.StackResult) map[string]any {
 	return m
 }
 
-func (g *globals) observer() engine.Observer {
-	if g.json() {
-		return newJSONObserver(g.stdout)
+// observer picks how progress is shown: JSON lines with -o json, a live view on a
+// terminal, plain lines elsewhere (CI logs, pipes). The returned func ends the display.
+func (g *globals) observer() (engine.Observer, func()) {
+	switch {
+	case g.json():
+		return newJSONObserver(g.stdout), func() {}
+	case isTerminal(g.stderr) && g.logLevel == "warn":
+		o := newLiveObserver(g.stderr)
+		return o, o.Close
 	}
-	return &textObserver{out: g.stderr}
+	return &textObserver{out: g.stderr}, func() {}
 }
