@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,23 +28,7 @@ import (
 // installs the stack and uninstalls it when done, so they run one after the other.
 var cluster *testenv.Cluster
 
-func TestMain(m *testing.M) {
-	var err error
-	if cluster, err = testenv.StartKwok(3); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	cluster.Stop()
-	os.Exit(code)
-}
-
-func build(t *testing.T) string {
-	bin := filepath.Join(t.TempDir(), "lab-plugin-argocd")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	return bin
-}
+func TestMain(m *testing.M) { testenv.Main(m, 3, &cluster) }
 
 func connect(t *testing.T) *kube.Client {
 	c, err := kube.Connect(cluster.Conn, nil)
@@ -105,7 +87,7 @@ func getApp(t *testing.T, c *kube.Client, name string) (*unstructured.Unstructur
 // without a new revision, Uninstall) against the test chart served as a chart repository.
 func TestConformance(t *testing.T) {
 	sdktest.Run(t, sdktest.Options{
-		Binary:  build(t),
+		Binary:  testenv.BuildPlugin(t, stackName),
 		Cluster: cluster.Conn,
 		Lab:     sdk.Lab{Name: "test", Domain: "test.local"},
 		Charts:  map[string]sdk.ChartOverride{"argo-cd": {Repository: testenv.ChartRepo(t, "argo-cd")}},
