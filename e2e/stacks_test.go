@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // stacksHCL is the lab of issue 4: ingress, Argo CD and monitoring, charts served locally.
@@ -73,7 +74,13 @@ func TestArgoCDAndMonitoring(t *testing.T) {
 	require.NoError(t, err)
 	archive := filepath.Join(l.dir, "argocd.tar.gz")
 	l.ok("backup", "argocd", "--to", archive)
+	// No Argo CD controller runs on kwok to honour the cascade finalizer: take it off, so
+	// the Application is really gone before the restore.
+	_, err = apps.Patch(ctx, "nexo-be-local", types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`), metav1.PatchOptions{})
+	require.NoError(t, err)
 	require.NoError(t, apps.Delete(ctx, "nexo-be-local", metav1.DeleteOptions{}))
+	_, err = apps.Get(ctx, "nexo-be-local", metav1.GetOptions{})
+	require.True(t, apierrors.IsNotFound(err), "deleted before the restore: %v", err)
 	l.ok("restore", archive, "--yes")
 	_, err = apps.Get(ctx, "nexo-be-local", metav1.GetOptions{})
 	assert.NoError(t, err, "the Application is back")

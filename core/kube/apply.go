@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/dynamic"
@@ -91,15 +92,32 @@ func (c *Client) DeleteObject(ctx context.Context, ns string, obj *unstructured.
 	return nil
 }
 
-func (c *Client) resourceFor(obj *unstructured.Unstructured, ns string) (dynamic.ResourceInterface, error) {
+// mapping finds the resource of a kind. A kind the cached discovery does not know may be
+// a CRD a chart created moments ago, so the cache is refreshed once before giving up.
+func (c *Client) mapping(gvk schema.GroupVersionKind) (*meta.RESTMapping, error) {
 	mapper, err := c.Mapper()
 	if err != nil {
 		return nil, err
 	}
-	gvk := obj.GroupVersionKind()
 	m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if meta.IsNoMatchError(err) {
+		if dc, derr := c.getter.ToDiscoveryClient(); derr == nil {
+			dc.Invalidate()
+			if mapper, err = c.Mapper(); err == nil {
+				m, err = mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+			}
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", gvk.Kind, err)
+	}
+	return m, nil
+}
+
+func (c *Client) resourceFor(obj *unstructured.Unstructured, ns string) (dynamic.ResourceInterface, error) {
+	m, err := c.mapping(obj.GroupVersionKind())
+	if err != nil {
+		return nil, err
 	}
 	if m.Scope.Name() != meta.RESTScopeNameNamespace {
 		return c.Dynamic.Resource(m.Resource), nil

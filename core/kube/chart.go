@@ -48,8 +48,11 @@ func (c Chart) Local() bool {
 	return !strings.Contains(c.Repository, "://")
 }
 
-// DefaultCache is the folder for charts and indexes: the user cache folder.
+// DefaultCache is the folder for charts and indexes: $LAB_CHART_CACHE, or the user cache folder.
 func DefaultCache() string {
+	if d := os.Getenv("LAB_CHART_CACHE"); d != "" {
+		return d
+	}
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		dir = os.TempDir()

@@ -158,9 +158,13 @@ func DecodeConfig(data []byte, cfg any) error {
 		if name == "" || !ok || string(raw) == "null" {
 			continue
 		}
-		if err := json.Unmarshal(raw, v.Field(i).Addr().Interface()); err != nil {
+		// A fresh value, not the default: unmarshalling into a default map would keep
+		// entries the user left out.
+		fresh := reflect.New(v.Field(i).Type())
+		if err := json.Unmarshal(raw, fresh.Interface()); err != nil {
 			return fmt.Errorf("config attribute %q: %w", name, err)
 		}
+		v.Field(i).Set(fresh.Elem())
 	}
 	return nil
 }

@@ -80,3 +80,9 @@ func TestHealthStatusIsTheWorstCheck(t *testing.T) {
 	assert.Equal(t, Unhealthy, h.Status())
 	assert.Equal(t, "app x out of sync", h.Checks[1].Message)
 }
+
+func TestDecodeConfigReplacesDefaultMaps(t *testing.T) {
+	cfg := &sample{Labels: map[string]string{"default": "x", "kept": "y"}}
+	require.NoError(t, DecodeConfig([]byte(`{"labels":{"kept":"z"}}`), cfg))
+	assert.Equal(t, map[string]string{"kept": "z"}, cfg.Labels, "an entry the user left out is gone")
+}

@@ -18,6 +18,14 @@ func Main(m *testing.M, nodes int, c **Cluster) {
 }
 
 func runMain(m *testing.M, nodes int, c **Cluster) int {
+	// Charts fetched by the tests' plugins go to a folder of this run, not the user's cache.
+	charts, err := os.MkdirTemp("", "lab-test-charts-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(charts)
+	os.Setenv("LAB_CHART_CACHE", charts)
 	cl, err := StartKwok(nodes)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
