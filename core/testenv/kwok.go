@@ -46,15 +46,23 @@ func StartKwok(nodes int) (*Cluster, error) {
 		return nil, fmt.Errorf("kwok binaries missing in %s: run tools/testcluster/build.sh (make testbin)", bin)
 	}
 	root := Workroot()
-	reapStale(root, bin)
-	name := fmt.Sprintf("lab-test-%d-%d", os.Getpid(), time.Now().UnixNano()%100000)
-	c := &Cluster{Name: name, Workdir: root, BinDir: bin}
-	c.provider = kwok.New(kwok.Config{Name: name, Nodes: nodes, BinDir: bin, Workdir: root}, name)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, err
 	}
+	// Test packages run in parallel; kwokctl picks free ports when it creates a cluster,
+	// so two creations at once could pick the same ones. One creation at a time.
+	unlock, err := lockFile(filepath.Join(root, ".create.lock"))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	reapStale(root, bin)
+	name := fmt.Sprintf("lab-test-%d-%d", os.Getpid(), time.Now().UnixNano()%100000)
+	// Each cluster has a workdir of its own: kwokctl locks files of its workdir.
+	c := &Cluster{Name: name, Workdir: filepath.Join(root, name), BinDir: bin}
+	c.provider = kwok.New(kwok.Config{Name: name, Nodes: nodes, BinDir: bin, Workdir: c.Workdir}, name)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
 	if err := os.WriteFile(filepath.Join(root, name+".pid"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 		return nil, err
 	}
@@ -68,7 +76,7 @@ func StartKwok(nodes int) (*Cluster, error) {
 		return nil, err
 	}
 	c.Conn = conn
-	c.Kubeconfig = filepath.Join(root, name+".kubeconfig")
+	c.Kubeconfig = filepath.Join(c.Workdir, "lab-test.kubeconfig")
 	if err := os.WriteFile(c.Kubeconfig, conn.Kubeconfig, 0o600); err != nil {
 		c.Stop()
 		return nil, err
@@ -81,8 +89,21 @@ func (c *Cluster) Stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	_ = c.provider.Delete(ctx, cluster.DeleteOptions{})
-	os.Remove(filepath.Join(c.Workdir, c.Name+".pid"))
-	os.Remove(c.Kubeconfig)
+	os.RemoveAll(c.Workdir)
+	os.Remove(filepath.Join(Workroot(), c.Name+".pid"))
+}
+
+// lockFile takes an exclusive lock across processes; the returned func releases it.
+func lockFile(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
 }
 
 // reapStale deletes clusters whose test process is gone (a run killed by a timeout).
@@ -99,9 +120,9 @@ func reapStale(root, bin string) {
 		}
 		name := strings.TrimSuffix(filepath.Base(f), ".pid")
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		_ = kwok.New(kwok.Config{Name: name, BinDir: bin, Workdir: root}, name).Delete(ctx, cluster.DeleteOptions{})
+		_ = kwok.New(kwok.Config{Name: name, BinDir: bin, Workdir: filepath.Join(root, name)}, name).Delete(ctx, cluster.DeleteOptions{})
 		cancel()
+		os.RemoveAll(filepath.Join(root, name))
 		os.Remove(f)
-		os.Remove(filepath.Join(root, name+".kubeconfig"))
 	}
 }

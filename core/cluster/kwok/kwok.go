@@ -127,7 +127,7 @@ func (p *Provider) Connect(context.Context) (sdk.Cluster, error) {
 }
 
 func (p *Provider) kwokctl(ctx context.Context, args ...string) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	args = append(args, "--name", p.cfg.Name)
 	cmd := exec.CommandContext(ctx, filepath.Join(p.cfg.BinDir, "kwokctl"), args...)
