@@ -21,19 +21,22 @@ import (
 // FieldManager names lab as the owner of the fields it applies.
 const FieldManager = "lab"
 
-// ApplyYAML server-side applies every object of a multi-document YAML manifest, in order.
-// Namespaced objects without a namespace go to ns.
-func (c *Client) ApplyYAML(ctx context.Context, ns, manifest string) error {
+// ApplyYAML server-side applies every object of a multi-document YAML manifest, in order,
+// and reports whether any changed. Namespaced objects without a namespace go to ns.
+func (c *Client) ApplyYAML(ctx context.Context, ns, manifest string) (bool, error) {
 	objs, err := Decode(manifest)
 	if err != nil {
-		return err
+		return false, err
 	}
+	changed := false
 	for _, o := range objs {
-		if err := c.ApplyObject(ctx, ns, o); err != nil {
-			return err
+		ch, err := c.ApplyObject(ctx, ns, o)
+		if err != nil {
+			return changed, err
 		}
+		changed = changed || ch
 	}
-	return nil
+	return changed, nil
 }
 
 // Decode splits a YAML manifest into objects.
@@ -58,22 +61,29 @@ func Decode(manifest string) ([]*unstructured.Unstructured, error) {
 	}
 }
 
-// ApplyObject server-side applies one object.
-func (c *Client) ApplyObject(ctx context.Context, ns string, obj *unstructured.Unstructured) error {
+// ApplyObject server-side applies one object and reports whether the cluster's object
+// changed (it is new, or its resourceVersion moved).
+func (c *Client) ApplyObject(ctx context.Context, ns string, obj *unstructured.Unstructured) (bool, error) {
 	ri, err := c.resourceFor(obj, ns)
 	if err != nil {
-		return err
+		return false, err
+	}
+	before := ""
+	if cur, err := ri.Get(ctx, obj.GetName(), metav1.GetOptions{}); err == nil {
+		before = cur.GetResourceVersion()
+	} else if !apierrors.IsNotFound(err) {
+		return false, fmt.Errorf("%s %s: %w", obj.GetKind(), obj.GetName(), err)
 	}
 	data, err := obj.MarshalJSON()
 	if err != nil {
-		return err
+		return false, err
 	}
 	force := true
-	_, err = ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
+	got, err := ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
 	if err != nil {
-		return fmt.Errorf("apply %s %s: %w", obj.GetKind(), obj.GetName(), err)
+		return false, fmt.Errorf("apply %s %s: %w", obj.GetKind(), obj.GetName(), err)
 	}
-	return nil
+	return got.GetResourceVersion() != before, nil
 }
 
 // DeleteObject deletes one object; a missing object or kind is not an error.

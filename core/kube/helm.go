@@ -252,7 +252,7 @@ func (c *Client) applyCRDs(ctx context.Context, req *sdk.Request, step string, c
 	}
 	req.Emit(step, "applying %d CRDs of %s", len(crds), ch.Name())
 	for _, crd := range crds {
-		if err := c.ApplyYAML(ctx, "", string(crd.File.Data)); err != nil {
+		if _, err := c.ApplyYAML(ctx, "", string(crd.File.Data)); err != nil {
 			return fmt.Errorf("CRD %s: %w", crd.Name, err)
 		}
 	}

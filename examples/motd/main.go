@@ -42,12 +42,13 @@ func (*Stack) Install(ctx context.Context, req *sdk.Request) (*sdk.Result, error
 		return nil, err
 	}
 	req.Emit("apply", "serving %q at motd.%s", cfg.Message, req.Lab.Domain)
-	if err := c.ApplyYAML(ctx, namespace, manifest(cfg, req.Lab.Domain)); err != nil {
+	changed, err := c.ApplyYAML(ctx, namespace, manifest(cfg, req.Lab.Domain))
+	if err != nil {
 		return nil, err
 	}
 	// Wait through the API: on a simulated cluster the pods become Ready too.
 	err = c.WaitWorkloads(ctx, req, "rollout", []kube.Workload{{Kind: "Deployment", Namespace: namespace, Name: "motd"}})
-	return &sdk.Result{Summary: "motd is served"}, err
+	return &sdk.Result{Changed: changed, Summary: "motd is served"}, err
 }
 
 func (*Stack) Health(ctx context.Context, req *sdk.Request) (*sdk.Health, error) {

@@ -251,7 +251,7 @@ func TestGitOpsObjects(t *testing.T) {
 	user := applicationObject(req.Config.(*Config), "made-by-hand")
 	user.SetLabels(nil)
 	user.SetFinalizers(nil)
-	_, err = apply(ctx, c, applicationsGVR, user)
+	_, err = c.ApplyObject(ctx, namespace, user)
 	require.NoError(t, err)
 
 	cfg := req.Config.(*Config)

@@ -147,7 +147,7 @@ func (s *Stack) Restore(ctx context.Context, req *sdk.Request) (*sdk.Result, err
 			}
 			clean(o)
 			o.SetNamespace(namespace)
-			ch, err := apply(ctx, c, set.gvr, o)
+			ch, err := c.ApplyObject(ctx, namespace, o)
 			if err != nil {
 				return nil, fmt.Errorf("restore: %w", err)
 			}

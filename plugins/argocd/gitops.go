@@ -112,22 +112,18 @@ func applicationObject(cfg *Config, name string) *unstructured.Unstructured {
 // applyGitOps converges the repository Secret, the AppProject and the Applications, then
 // removes the Applications (and a renamed AppProject) lab made that the config no longer has.
 func applyGitOps(ctx context.Context, c *kube.Client, req *sdk.Request, cfg *Config, password string) (bool, error) {
-	type item struct {
-		gvr schema.GroupVersionResource
-		obj *unstructured.Unstructured
-	}
-	objs := []item{{secretsGVR, repositoryObject(cfg, password)}, {appProjectsGVR, projectObject(cfg)}}
+	objs := []*unstructured.Unstructured{repositoryObject(cfg, password), projectObject(cfg)}
 	for _, name := range cfg.appNames() {
-		objs = append(objs, item{applicationsGVR, applicationObject(cfg, name)})
+		objs = append(objs, applicationObject(cfg, name))
 	}
 	changed := false
 	for _, o := range objs {
-		ch, err := apply(ctx, c, o.gvr, o.obj)
+		ch, err := c.ApplyObject(ctx, namespace, o)
 		if err != nil {
 			return changed, err
 		}
 		if ch {
-			req.Emit("gitops", "%s %s applied", o.obj.GetKind(), o.obj.GetName())
+			req.Emit("gitops", "%s %s applied", o.GetKind(), o.GetName())
 		}
 		changed = changed || ch
 	}
@@ -140,30 +136,6 @@ func applyGitOps(ctx context.Context, c *kube.Client, req *sdk.Request, cfg *Con
 		return changed, err
 	}
 	return changed || removed || removedProjects, nil
-}
-
-// apply server-side applies one object of a known resource and reports whether the object
-// changed. It names the resource itself rather than asking discovery, whose cache in a
-// kube.Client predates the CRDs the chart has just created.
-func apply(ctx context.Context, c *kube.Client, gvr schema.GroupVersionResource, obj *unstructured.Unstructured) (bool, error) {
-	ri := c.Dynamic.Resource(gvr).Namespace(namespace)
-	before := ""
-	if cur, err := ri.Get(ctx, obj.GetName(), metav1.GetOptions{}); err == nil {
-		before = cur.GetResourceVersion()
-	} else if !apierrors.IsNotFound(err) {
-		return false, fmt.Errorf("%s %s: %w", obj.GetKind(), obj.GetName(), err)
-	}
-	data, err := obj.MarshalJSON()
-	if err != nil {
-		return false, err
-	}
-	force := true
-	out, err := ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, data,
-		metav1.PatchOptions{FieldManager: kube.FieldManager, Force: &force})
-	if err != nil {
-		return false, fmt.Errorf("apply %s %s: %w", obj.GetKind(), obj.GetName(), err)
-	}
-	return out.GetResourceVersion() != before, nil
 }
 
 // prune deletes the objects of a resource that lab made and keep does not name. An

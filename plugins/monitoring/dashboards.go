@@ -191,7 +191,7 @@ func applyDashboards(ctx context.Context, c *kube.Client, req *sdk.Request, cfg 
 	n := 0
 	for _, d := range all {
 		keep[d.cm] = true
-		ch, err := apply(ctx, c, configMaps, dashboardConfigMap(cfg.Namespace, cfg.DashboardsFolder, d))
+		ch, err := c.ApplyObject(ctx, cfg.Namespace, dashboardConfigMap(cfg.Namespace, cfg.DashboardsFolder, d))
 		if err != nil {
 			return n, fmt.Errorf("dashboard %s: %w", d.file, err)
 		}

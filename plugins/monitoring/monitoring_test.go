@@ -346,7 +346,8 @@ func TestOperatedCheckReadsTheOperatorsWork(t *testing.T) {
 	require.NoError(t, err)
 	crdFile, err := os.ReadFile(filepath.Join("..", "..", "testdata", "charts", "kube-prometheus-stack", "charts", "crds", "crds", "crd-prometheuses.yaml"))
 	require.NoError(t, err)
-	require.NoError(t, c.ApplyYAML(ctx, "", string(crdFile)))
+	_, err = c.ApplyYAML(ctx, "", string(crdFile))
+	require.NoError(t, err)
 	ns := "operated-check"
 	require.NoError(t, c.EnsureNamespace(ctx, ns, nil))
 	t.Cleanup(func() { _ = c.DeleteNamespace(context.Background(), ns) })

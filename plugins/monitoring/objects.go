@@ -9,7 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/nexolab/lab/core/kube"
 )
@@ -33,28 +32,6 @@ func labels(extra map[string]string) map[string]any {
 		out[k] = v
 	}
 	return out
-}
-
-// apply server-side applies a namespaced object of a known resource and reports whether
-// the cluster's object changed (a new object or a new resourceVersion).
-func apply(ctx context.Context, c *kube.Client, gvr schema.GroupVersionResource, obj *unstructured.Unstructured) (bool, error) {
-	ri := c.Dynamic.Resource(gvr).Namespace(obj.GetNamespace())
-	before := ""
-	if old, err := ri.Get(ctx, obj.GetName(), metav1.GetOptions{}); err == nil {
-		before = old.GetResourceVersion()
-	} else if !apierrors.IsNotFound(err) {
-		return false, fmt.Errorf("%s %s: %w", obj.GetKind(), obj.GetName(), err)
-	}
-	data, err := obj.MarshalJSON()
-	if err != nil {
-		return false, err
-	}
-	force := true
-	got, err := ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: kube.FieldManager, Force: &force})
-	if err != nil {
-		return false, fmt.Errorf("apply %s %s: %w", obj.GetKind(), obj.GetName(), err)
-	}
-	return got.GetResourceVersion() != before, nil
 }
 
 // remove deletes a namespaced object; a missing one (or kind) is not an error. It
@@ -82,7 +59,7 @@ func ensureWebhookSecret(ctx context.Context, c *kube.Client, cfg *Config) (bool
 		"type":     "Opaque",
 		"data":     map[string]any{"url": base64.StdEncoding.EncodeToString([]byte(cfg.AlertWebhookURL))},
 	}}
-	return apply(ctx, c, secrets, obj)
+	return c.ApplyObject(ctx, cfg.Namespace, obj)
 }
 
 // deleteLabObjects deletes what Install made besides the release: the alert rules, the

@@ -121,5 +121,5 @@ func rulesObject(ns string) *unstructured.Unstructured {
 
 // applyRules creates or updates the lab's PrometheusRule; it reports whether it changed.
 func applyRules(ctx context.Context, c *kube.Client, ns string) (bool, error) {
-	return apply(ctx, c, prometheusRules, rulesObject(ns))
+	return c.ApplyObject(ctx, ns, rulesObject(ns))
 }
