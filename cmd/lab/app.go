@@ -115,6 +115,16 @@ func (g *globals) engine(path string) (*engine.Engine, func(), error) {
 	return e, host.Close, nil
 }
 
+// withEngine runs fn with the engine of a lab file, then stops every plugin it launched.
+func (g *globals) withEngine(path string, fn func(*engine.Engine) error) error {
+	e, done, err := g.engine(path)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return fn(e)
+}
+
 // validated runs Validate and prints its diagnostics.
 func (g *globals) validated(ctx context.Context, e *engine.Engine) ([]*engine.Stack, error) {
 	stacks, diags := e.Validate(ctx)

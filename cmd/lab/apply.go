@@ -17,35 +17,32 @@ func applyCmd(g *globals) *cobra.Command {
 		Short: "Create the cluster and install the enabled stacks in dependency order",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, done, err := g.engine(g.path(args))
-			if err != nil {
-				return err
-			}
-			defer done()
-			ctx := cmd.Context()
-			plan, diags, err := e.Plan(ctx)
-			g.printDiags(diags)
-			if diags.HasErrors() {
-				return invalid(errSilent)
-			}
-			if err != nil {
-				return err
-			}
-			destructive := plan.Needs(engine.Uninstall) || (opts.Recreate && plan.Cluster.Action == engine.RecreateNeeded)
-			if destructive && !g.json() {
-				g.printPlan(plan)
-				if !g.confirm("This apply removes what is listed above. Go on?", yes) {
-					return fmt.Errorf("apply cancelled")
+			return g.withEngine(g.path(args), func(e *engine.Engine) error {
+				ctx := cmd.Context()
+				plan, diags, err := e.Plan(ctx)
+				g.printDiags(diags)
+				if diags.HasErrors() {
+					return invalid(errSilent)
 				}
-			}
-			var closeView func()
-			e.Observer, closeView = g.observer()
-			defer closeView()
-			rep, err := e.ApplyPlan(ctx, plan, opts)
-			if err != nil {
-				return err
-			}
-			return g.finish(rep, "apply")
+				if err != nil {
+					return err
+				}
+				destructive := plan.Needs(engine.Uninstall) || (opts.Recreate && plan.Cluster.Action == engine.RecreateNeeded)
+				if destructive && !g.json() {
+					g.printPlan(plan)
+					if !g.confirm("This apply removes what is listed above. Go on?", yes) {
+						return fmt.Errorf("apply cancelled")
+					}
+				}
+				var closeView func()
+				e.Observer, closeView = g.observer()
+				defer closeView()
+				rep, err := e.ApplyPlan(ctx, plan, opts)
+				if err != nil {
+					return err
+				}
+				return g.finish(rep, "apply")
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Refresh, "refresh", false, "run every stack's install even when nothing changed, to repair drift beyond its releases")

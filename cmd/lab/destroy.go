@@ -17,26 +17,23 @@ func destroyCmd(g *globals) *cobra.Command {
 		Short: "Uninstall every stack in reverse order, then delete the cluster lab created",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, done, err := g.engine(g.path(args))
-			if err != nil {
-				return err
-			}
-			defer done()
-			what := "every stack of lab " + e.Config.Lab.Name
-			if e.Provider.Owned() && !opts.KeepCluster {
-				what += fmt.Sprintf(" and the %s cluster %q", e.Provider.Kind(), e.Provider.Name())
-			}
-			if !g.confirm("Destroy "+what+"?", yes) {
-				return fmt.Errorf("destroy cancelled")
-			}
-			var closeView func()
-			e.Observer, closeView = g.observer()
-			defer closeView()
-			rep, err := e.Destroy(cmd.Context(), opts)
-			if err != nil {
-				return err
-			}
-			return g.finish(rep, "destroy")
+			return g.withEngine(g.path(args), func(e *engine.Engine) error {
+				what := "every stack of lab " + e.Config.Lab.Name
+				if e.Provider.Owned() && !opts.KeepCluster {
+					what += fmt.Sprintf(" and the %s cluster %q", e.Provider.Kind(), e.Provider.Name())
+				}
+				if !g.confirm("Destroy "+what+"?", yes) {
+					return fmt.Errorf("destroy cancelled")
+				}
+				var closeView func()
+				e.Observer, closeView = g.observer()
+				defer closeView()
+				rep, err := e.Destroy(cmd.Context(), opts)
+				if err != nil {
+					return err
+				}
+				return g.finish(rep, "destroy")
+			})
 		},
 	}
 	f := cmd.Flags()

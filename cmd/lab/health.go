@@ -19,22 +19,19 @@ func healthCmd(g *globals) *cobra.Command {
 		Use:   "health [STACK...]",
 		Short: "Run each stack's health checks; exit 0 only when every stack is healthy",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, done, err := g.engine(g.path(nil))
-			if err != nil {
-				return err
-			}
-			defer done()
-			results, err := healthUntil(cmd.Context(), e, args, wait)
-			if err != nil {
-				return err
-			}
-			healthy := allHealthy(results)
-			if g.json() {
-				_ = writeHealthJSON(g.stdout, results)
-			} else {
-				printHealth(g.stdout, results)
-			}
-			return exitIf(!healthy)
+			return g.withEngine(g.path(nil), func(e *engine.Engine) error {
+				results, err := healthUntil(cmd.Context(), e, args, wait)
+				if err != nil {
+					return err
+				}
+				healthy := allHealthy(results)
+				if g.json() {
+					_ = writeHealthJSON(g.stdout, results)
+				} else {
+					printHealth(g.stdout, results)
+				}
+				return exitIf(!healthy)
+			})
 		},
 	}
 	cmd.Flags().DurationVar(&wait, "wait", 0, "repeat the checks until healthy or this long has passed (e.g. 5m)")

@@ -16,24 +16,21 @@ func planCmd(g *globals) *cobra.Command {
 		Short: "Show what apply would do to the cluster and each stack",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, done, err := g.engine(g.path(args))
-			if err != nil {
-				return err
-			}
-			defer done()
-			plan, diags, err := e.Plan(cmd.Context())
-			g.printDiags(diags)
-			if diags.HasErrors() {
-				return invalid(errSilent)
-			}
-			if err != nil {
-				return err
-			}
-			g.printPlan(plan)
-			if plan.Cluster.Action == engine.Unreachable {
-				return fmt.Errorf("apply cannot run until the cluster is reachable: %s", plan.Cluster.Detail)
-			}
-			return nil
+			return g.withEngine(g.path(args), func(e *engine.Engine) error {
+				plan, diags, err := e.Plan(cmd.Context())
+				g.printDiags(diags)
+				if diags.HasErrors() {
+					return invalid(errSilent)
+				}
+				if err != nil {
+					return err
+				}
+				g.printPlan(plan)
+				if plan.Cluster.Action == engine.Unreachable {
+					return fmt.Errorf("apply cannot run until the cluster is reachable: %s", plan.Cluster.Detail)
+				}
+				return nil
+			})
 		},
 	}
 }

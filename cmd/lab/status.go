@@ -16,20 +16,17 @@ func statusCmd(g *globals) *cobra.Command {
 		Short: "Show the cluster, its nodes and every stack; launches no plugin",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, done, err := g.engine(g.path(args))
-			if err != nil {
-				return err
-			}
-			defer done()
-			st, err := e.Status(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if g.json() {
-				return g.printJSON(st)
-			}
-			printStatus(g, st)
-			return nil
+			return g.withEngine(g.path(args), func(e *engine.Engine) error {
+				st, err := e.Status(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if g.json() {
+					return g.printJSON(st)
+				}
+				printStatus(g, st)
+				return nil
+			})
 		},
 	}
 }

@@ -104,9 +104,8 @@ func (e *Engine) uninstallRecorded(ctx context.Context, conn sdk.Cluster, opts U
 func (e *Engine) uninstall(ctx context.Context, st *state.Store, conn sdk.Cluster, name string, rec state.Record, opts UninstallOptions) StackResult {
 	start := time.Now()
 	e.observer().Start(name, Uninstall)
-	s := &Stack{Name: name, ConfigJSON: rec.Config}
-	req := e.request(s, conn)
-	req.ConfigJSON = rec.Config // the config it was installed with
+	req := e.request(&Stack{Name: name}, conn)
+	req.ConfigJSON = rec.Config // the config it was installed with, not today's
 	req.PurgeData, req.Cascade = opts.PurgeData, opts.Cascade
 	res, err := e.call(ctx, name, uninstallTimeout, func(ctx context.Context, c *sdk.Client) (*sdk.Result, error) {
 		return c.Uninstall(ctx, req)

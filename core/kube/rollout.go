@@ -1,12 +1,8 @@
 package kube
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -14,7 +10,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/nexolab/lab/core/sdk"
 )
@@ -156,29 +151,22 @@ func daemonSetState(d *appsv1.DaemonSet) Workload {
 
 // workloadsOf lists the Deployments, StatefulSets and DaemonSets of a release's manifest.
 func workloadsOf(rel *release.Release) ([]Workload, error) {
+	objs, err := Decode(rel.Manifest)
+	if err != nil {
+		return nil, fmt.Errorf("manifest of %s: %w", rel.Name, err)
+	}
 	var out []Workload
-	dec := yaml.NewYAMLReader(bufio.NewReader(bytes.NewBufferString(rel.Manifest)))
-	for {
-		doc, err := dec.Read()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("manifest of %s: %w", rel.Name, err)
-		}
-		var obj metav1.PartialObjectMetadata
-		if err := yaml.Unmarshal(doc, &obj); err != nil {
-			continue // not an object
-		}
-		switch obj.Kind {
+	for _, o := range objs {
+		switch o.GetKind() {
 		case "Deployment", "StatefulSet", "DaemonSet":
-			ns := obj.Namespace
+			ns := o.GetNamespace()
 			if ns == "" {
 				ns = rel.Namespace
 			}
-			out = append(out, Workload{Kind: obj.Kind, Namespace: ns, Name: obj.Name})
+			out = append(out, Workload{Kind: o.GetKind(), Namespace: ns, Name: o.GetName()})
 		}
 	}
+	return out, nil
 }
 
 // ReleaseWorkloads reads the rollout state of every workload of a deployed release.
