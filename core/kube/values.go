@@ -4,6 +4,8 @@ import (
 	"regexp"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/nexolab/lab/core/sdk"
 )
 
 // Merge deep-merges overrides onto base and returns the result; maps merge, the rest
@@ -68,4 +70,10 @@ func YAML(values map[string]any) string {
 		return "# " + err.Error()
 	}
 	return string(b)
+}
+
+// Rendered is what `lab render` shows of a release: its chart and its values, masked.
+func (r Release) Rendered() sdk.RenderedChart {
+	return sdk.RenderedChart{Release: r.Name, Namespace: r.Namespace, Chart: r.Chart.Name,
+		Version: r.Chart.Version, Repository: r.Chart.Repository, ValuesYAML: YAML(Mask(r.Values))}
 }

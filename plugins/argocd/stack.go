@@ -227,6 +227,5 @@ func (s *Stack) Render(ctx context.Context, req *sdk.Request) ([]sdk.RenderedCha
 	if err != nil {
 		return nil, err
 	}
-	return []sdk.RenderedChart{{Release: r.Name, Namespace: r.Namespace, Chart: r.Chart.Name,
-		Version: r.Chart.Version, Repository: r.Chart.Repository, ValuesYAML: kube.YAML(kube.Mask(r.Values))}}, nil
+	return []sdk.RenderedChart{r.Rendered()}, nil
 }

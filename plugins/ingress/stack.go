@@ -73,8 +73,7 @@ func (s *Stack) Install(ctx context.Context, req *sdk.Request) (*sdk.Result, err
 
 func (s *Stack) Render(_ context.Context, req *sdk.Request) ([]sdk.RenderedChart, error) {
 	r := release(req.Config.(*Config), req)
-	return []sdk.RenderedChart{{Release: r.Name, Namespace: r.Namespace, Chart: r.Chart.Name,
-		Version: r.Chart.Version, Repository: r.Chart.Repository, ValuesYAML: kube.YAML(kube.Mask(r.Values))}}, nil
+	return []sdk.RenderedChart{r.Rendered()}, nil
 }
 
 func (s *Stack) Uninstall(ctx context.Context, req *sdk.Request) (*sdk.Result, error) {

@@ -147,8 +147,7 @@ func (s *Stack) Render(_ context.Context, req *sdk.Request) ([]sdk.RenderedChart
 		return nil, err
 	}
 	r := release(cfg, req)
-	return []sdk.RenderedChart{{Release: r.Name, Namespace: r.Namespace, Chart: r.Chart.Name,
-		Version: r.Chart.Version, Repository: r.Chart.Repository, ValuesYAML: kube.YAML(kube.Mask(r.Values))}}, nil
+	return []sdk.RenderedChart{r.Rendered()}, nil
 }
 
 // Uninstall removes the release and the objects lab made. The namespace stays, with the
