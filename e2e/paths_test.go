@@ -27,3 +27,18 @@ func TestPathAttributes(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.json"), []byte(`{"title":"b"}`), 0o644))
 	assert.Regexp(t, `alpha\s+upgrade\s+1\s+config changed`, l.ok("plan").stdout)
 }
+
+// An env attribute names a variable the stack reads: a new value makes plan say upgrade,
+// and the value itself is never stored.
+func TestEnvAttributes(t *testing.T) {
+	l := newLab(t, header("env.local")+"stack \"alpha\" {\n  token_env = \"ALPHA_TOKEN\"\n}\n")
+	t.Cleanup(func() { l.run("destroy", "--yes") })
+	base := l.env
+	l.env = append(base, "ALPHA_TOKEN=first-secret")
+	l.ok("apply")
+	assert.Regexp(t, `alpha\s+unchanged`, l.ok("plan").stdout)
+	l.env = append(base, "ALPHA_TOKEN=rotated-secret")
+	assert.Regexp(t, `alpha\s+upgrade\s+1\s+config changed`, l.ok("plan").stdout)
+	st := l.ok("status", "-o", "json")
+	assert.NotContains(t, st.stdout, "secret")
+}

@@ -204,8 +204,9 @@ func (e *Engine) request(s *Stack, c sdk.Cluster) *sdk.Request {
 	return req
 }
 
-// pathsDigest hashes the content behind the config's path attributes (a file, or every
-// file of a folder), so that plan sees an edited dashboard or values file as a change.
+// pathsDigest hashes what the config points at outside lab.hcl: the content behind path
+// attributes (a file, or every file of a folder) and the values of env attributes, so
+// that plan sees an edited dashboard or a rotated token as a change.
 func pathsDigest(schema []sdk.Attribute, cfg json.RawMessage) (string, error) {
 	var values map[string]any
 	if err := json.Unmarshal(cfg, &values); err != nil {
@@ -214,6 +215,9 @@ func pathsDigest(schema []sdk.Attribute, cfg json.RawMessage) (string, error) {
 	h := sha256.New()
 	for _, a := range schema {
 		p, ok := values[a.Name].(string)
+		if a.Env && ok {
+			fmt.Fprintf(h, "%s=%s\n", p, os.Getenv(p))
+		}
 		if !a.Path || !ok || p == "" {
 			continue
 		}

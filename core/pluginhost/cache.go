@@ -30,7 +30,7 @@ type cache struct {
 }
 
 // cacheFormat changes whenever the cached types do, so an older cache is rebuilt.
-const cacheFormat = 3
+const cacheFormat = 4
 
 type cacheFile struct {
 	Format  int                   `json:"format"`

@@ -37,11 +37,14 @@ type Attribute struct {
 	// Path marks a file or folder on the host (tag path:"true"): lab resolves it against
 	// the folder of lab.hcl and re-installs the stack when its content changes.
 	Path bool `json:"path,omitempty"`
+	// Env marks the name of an environment variable the plugin reads (tag env:"true"):
+	// lab re-installs the stack when the variable's value changes.
+	Env bool `json:"env,omitempty"`
 }
 
 // SchemaOf derives the schema from a config struct pointer (as Stack.Config returns it).
 // Field tags: hcl:"name" (required to be part of the schema), doc:"...", enum:"a,b",
-// pattern:"regexp", min:"1", max:"9", required:"true", sensitive:"true", path:"true",
+// pattern:"regexp", min:"1", max:"9", required:"true", sensitive:"true", path:"true", env:"true",
 // warn:"value=message" (several separated by "|").
 func SchemaOf(cfg any) ([]Attribute, error) {
 	v := reflect.ValueOf(cfg)
@@ -74,6 +77,7 @@ func attributeOf(f reflect.StructField, v reflect.Value) (Attribute, error) {
 		Required:    f.Tag.Get("required") == "true",
 		Sensitive:   f.Tag.Get("sensitive") == "true",
 		Path:        f.Tag.Get("path") == "true",
+		Env:         f.Tag.Get("env") == "true",
 	}
 	if a.Type == "" {
 		return a, fmt.Errorf("unsupported type %s", f.Type)

@@ -38,7 +38,7 @@ func schemaToProto(attrs []Attribute) (*labv1.SchemaResponse, error) {
 	for _, a := range attrs {
 		p := &labv1.Attribute{
 			Name: a.Name, Type: a.Type, Description: a.Description, Required: a.Required,
-			Enum: a.Enum, Pattern: a.Pattern, Warnings: a.Warnings, Sensitive: a.Sensitive, Path: a.Path,
+			Enum: a.Enum, Pattern: a.Pattern, Warnings: a.Warnings, Sensitive: a.Sensitive, Path: a.Path, Env: a.Env,
 		}
 		if a.Default != nil {
 			b, err := json.Marshal(a.Default)
@@ -63,7 +63,7 @@ func schemaFromProto(p *labv1.SchemaResponse) ([]Attribute, error) {
 	for _, a := range p.Attributes {
 		attr := Attribute{
 			Name: a.Name, Type: a.Type, Description: a.Description, Required: a.Required,
-			Enum: a.Enum, Pattern: a.Pattern, Warnings: a.Warnings, Sensitive: a.Sensitive, Path: a.Path,
+			Enum: a.Enum, Pattern: a.Pattern, Warnings: a.Warnings, Sensitive: a.Sensitive, Path: a.Path, Env: a.Env,
 		}
 		if len(a.DefaultJson) > 0 {
 			if err := json.Unmarshal(a.DefaultJson, &attr.Default); err != nil {

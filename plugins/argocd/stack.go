@@ -33,7 +33,7 @@ type Config struct {
 	RepoURL          string `hcl:"repo_url" pattern:"^(https?://|ssh://|git@).+" doc:"Git repository the applications come from"`
 	RepoUsername     string `hcl:"repo_username" doc:"user name for a private HTTPS repository (with repo_password_file or repo_password_env)"`
 	RepoPasswordFile string `hcl:"repo_password_file" path:"true" doc:"file that holds the password or token of a private repository (relative to lab.hcl); the secret itself never goes in lab.hcl"`
-	RepoPasswordEnv  string `hcl:"repo_password_env" pattern:"^[A-Za-z_][A-Za-z0-9_]*$" doc:"name of the environment variable that holds the password or token of a private repository"`
+	RepoPasswordEnv  string `hcl:"repo_password_env" env:"true" pattern:"^[A-Za-z_][A-Za-z0-9_]*$" doc:"name of the environment variable that holds the password or token of a private repository"`
 	TargetRevision   string `hcl:"target_revision" doc:"branch, tag or commit the applications follow"`
 	Project          string `hcl:"project" pattern:"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" doc:"AppProject of the applications"`
 	// Applications maps an Application name to its path in the repository.

@@ -288,7 +288,10 @@ type Attribute struct {
 	Sensitive bool              `protobuf:"varint,13,opt,name=sensitive,proto3" json:"sensitive,omitempty"`
 	// A path on the host: resolved against lab.hcl's folder; its content is part of the
 	// stack's config, so plan notices when the file (or the files of the folder) change.
-	Path          bool `protobuf:"varint,14,opt,name=path,proto3" json:"path,omitempty"`
+	Path bool `protobuf:"varint,14,opt,name=path,proto3" json:"path,omitempty"`
+	// The name of an environment variable whose value the stack reads (a token): plan
+	// notices when the value changes.
+	Env           bool `protobuf:"varint,15,opt,name=env,proto3" json:"env,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -417,6 +420,13 @@ func (x *Attribute) GetSensitive() bool {
 func (x *Attribute) GetPath() bool {
 	if x != nil {
 		return x.Path
+	}
+	return false
+}
+
+func (x *Attribute) GetEnv() bool {
+	if x != nil {
+		return x.Env
 	}
 	return false
 }
@@ -1363,7 +1373,7 @@ const file_labv1_lab_proto_rawDesc = "" +
 	"\x0eSchemaResponse\x121\n" +
 	"\n" +
 	"attributes\x18\x01 \x03(\v2\x11.lab.v1.AttributeR\n" +
-	"attributes\"\xc4\x03\n" +
+	"attributes\"\xd6\x03\n" +
 	"\tAttribute\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12 \n" +
@@ -1379,7 +1389,8 @@ const file_labv1_lab_proto_rawDesc = "" +
 	"\x03max\x18\v \x01(\x01R\x03max\x12;\n" +
 	"\bwarnings\x18\f \x03(\v2\x1f.lab.v1.Attribute.WarningsEntryR\bwarnings\x12\x1c\n" +
 	"\tsensitive\x18\r \x01(\bR\tsensitive\x12\x12\n" +
-	"\x04path\x18\x0e \x01(\bR\x04path\x1a;\n" +
+	"\x04path\x18\x0e \x01(\bR\x04path\x12\x10\n" +
+	"\x03env\x18\x0f \x01(\bR\x03env\x1a;\n" +
 	"\rWarningsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xdc\x02\n" +

@@ -30,6 +30,7 @@ type Config struct {
 	Replicas  int      `hcl:"replicas" min:"1" max:"5"`
 	Tags      []string `hcl:"tags"`
 	Files     string   `hcl:"files" path:"true" doc:"a file or folder whose content the stack depends on"`
+	TokenEnv  string   `hcl:"token_env" env:"true" doc:"name of an environment variable the stack reads"`
 }
 
 // Stack is a testkit stack; it keeps its state in ConfigMap testkit/<name>.
