@@ -7,7 +7,7 @@ BIN := bin
 # Stripped binaries: a plugin launches faster when there is less to map.
 GOFLAGS_BUILD ?= -trimpath -ldflags "-s -w"
 
-.PHONY: all build test testbin unit e2e bench proto chartkeys fmt vet clean up
+.PHONY: all build test testbin unit e2e bench proto chartkeys fmt vet clean up demo
 
 all: build
 
@@ -29,6 +29,10 @@ test: testbin build
 ## up: build and bring the lab of lab.hcl up
 up: build
 	./$(BIN)/lab apply $(LAB_FILE)
+
+## demo: the lab on a kwok-simulated cluster with the test charts: no Docker, no internet
+demo: testbin build
+	./$(BIN)/lab apply examples/kwok-demo.hcl
 
 ## bench: plugin launch, validate, cold and no-op apply against helm, on a kwok cluster
 bench: testbin

@@ -120,9 +120,16 @@ func (c *Config) decodeChart(s *Stack, b *hcl.Block) hcl.Diagnostics {
 	var o sdk.ChartOverride
 	diags = append(diags, stringAttr(content.Attributes["repository"], c.ctx, &o.Repository)...)
 	diags = append(diags, stringAttr(content.Attributes["version"], c.ctx, &o.Version)...)
-	if a := content.Attributes["repository"]; a != nil && o.Repository != "" && !validRepository(o.Repository) {
-		diags = append(diags, attrError(a, `Invalid value for "repository"`,
-			fmt.Sprintf("%q is neither an http(s):// chart repository, an oci:// registry, nor a local folder path.", o.Repository)))
+	if a := content.Attributes["repository"]; a != nil && o.Repository != "" {
+		if !validRepository(o.Repository) {
+			diags = append(diags, attrError(a, `Invalid value for "repository"`,
+				fmt.Sprintf("%q is neither an http(s):// chart repository, an oci:// registry, nor a local folder path.", o.Repository)))
+		} else if !strings.Contains(o.Repository, "://") { // a local folder, relative to lab.hcl
+			o.Repository = expandHome(o.Repository)
+			if !filepath.IsAbs(o.Repository) {
+				o.Repository = filepath.Join(filepath.Dir(absPath(c.Path)), o.Repository)
+			}
+		}
 	}
 	if a := content.Attributes["values"]; a != nil {
 		v, d := a.Expr.Value(c.ctx)

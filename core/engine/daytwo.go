@@ -30,7 +30,10 @@ func (e *Engine) Dashboards(ctx context.Context) (map[string]string, error) {
 	out := map[string]string{}
 	for _, s := range stacks {
 		for ui, prefix := range s.Plugin.Info.Dashboards {
-			out[ui] = "http://" + prefix + "." + e.Config.Lab.Domain
+			if !strings.Contains(prefix, "://") {
+				prefix = "http://" + prefix
+			}
+			out[ui] = prefix + "." + e.Config.Lab.Domain
 		}
 	}
 	return out, nil
@@ -61,7 +64,8 @@ func (e *Engine) HostEntries(ctx context.Context, ip string) ([]hosts.Entry, err
 		return nil, err
 	}
 	for _, u := range dash {
-		set[strings.TrimPrefix(u, "http://")] = true
+		_, host, _ := strings.Cut(u, "://")
+		set[host] = true
 	}
 	names := make([]string, 0, len(set))
 	for h := range set {

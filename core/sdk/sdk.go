@@ -34,7 +34,8 @@ type Info struct {
 	DependsOn  []string
 	Namespaces []string
 	Footprint  Footprint
-	// Dashboards maps a UI name to its host prefix under the lab domain.
+	// Dashboards maps a UI name to its host prefix under the lab domain ("grafana"), with
+	// a scheme when it is not http ("https://argocd").
 	Dashboards map[string]string
 	// Protocol is filled in by the host with the negotiated protocol version.
 	Protocol int

@@ -58,7 +58,7 @@ func (*Stack) Info() sdk.Info {
 		DependsOn:   []string{"ingress"},
 		Namespaces:  []string{namespace},
 		Footprint:   footprint(),
-		Dashboards:  map[string]string{"argocd": "argocd"},
+		Dashboards:  map[string]string{"argocd": "https://argocd"},
 	}
 }
 
