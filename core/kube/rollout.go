@@ -178,6 +178,11 @@ func (c *Client) ReleaseWorkloads(ctx context.Context, name, namespace string) (
 	if rel == nil {
 		return nil, fmt.Errorf("release %s is not installed in %s", name, namespace)
 	}
+	return c.workloads(ctx, rel)
+}
+
+// workloads reads the rollout state of every workload of a release's manifest.
+func (c *Client) workloads(ctx context.Context, rel *release.Release) ([]Workload, error) {
 	refs, err := workloadsOf(rel)
 	if err != nil {
 		return nil, err
@@ -194,16 +199,12 @@ func (c *Client) ReleaseWorkloads(ctx context.Context, name, namespace string) (
 }
 
 func (c *Client) missingWorkloads(ctx context.Context, rel *release.Release) ([]Workload, error) {
-	refs, err := workloadsOf(rel)
+	ws, err := c.workloads(ctx, rel)
 	if err != nil {
 		return nil, err
 	}
 	var missing []Workload
-	for _, r := range refs {
-		w, err := c.Workload(ctx, r.Kind, r.Namespace, r.Name)
-		if err != nil {
-			return nil, err
-		}
+	for _, w := range ws {
 		if !w.Found {
 			missing = append(missing, w)
 		}
@@ -226,15 +227,11 @@ func (c *Client) Verify(ctx context.Context, name, namespace string, revision in
 	case rel.Info.Status != release.StatusDeployed:
 		return false, fmt.Sprintf("release %s is %s", name, rel.Info.Status), nil
 	}
-	refs, err := workloadsOf(rel)
+	ws, err := c.workloads(ctx, rel)
 	if err != nil {
 		return false, "", err
 	}
-	for _, r := range refs {
-		w, err := c.Workload(ctx, r.Kind, r.Namespace, r.Name)
-		if err != nil {
-			return false, "", err
-		}
+	for _, w := range ws {
 		if !w.Done {
 			return false, describe([]Workload{w}), nil
 		}
