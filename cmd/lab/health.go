@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -26,7 +25,7 @@ func healthCmd(g *globals) *cobra.Command {
 				}
 				healthy := allHealthy(results)
 				if g.json() {
-					_ = writeHealthJSON(g.stdout, results)
+					_ = g.printJSON(results)
 				} else {
 					printHealth(g.stdout, results)
 				}
@@ -80,44 +79,4 @@ func printHealth(w io.Writer, results []engine.StackHealth) {
 			fmt.Fprintf(w, "  %-10s %-28s %s\n", "url", ep.Name, ep.URL)
 		}
 	}
-}
-
-type healthJSON struct {
-	Stack     string         `json:"stack"`
-	Status    sdk.Status     `json:"status"`
-	Error     string         `json:"error,omitempty"`
-	Checks    []checkJSON    `json:"checks"`
-	Endpoints []endpointJSON `json:"endpoints,omitempty"`
-}
-
-type checkJSON struct {
-	Name    string     `json:"name"`
-	Status  sdk.Status `json:"status"`
-	Message string     `json:"message"`
-}
-
-type endpointJSON struct {
-	Name string `json:"name"`
-	URL  string `json:"url"`
-}
-
-func writeHealthJSON(w io.Writer, results []engine.StackHealth) error {
-	out := []healthJSON{}
-	for _, r := range results {
-		h := healthJSON{Stack: r.Stack, Status: r.Status(), Checks: []checkJSON{}}
-		if r.Err != nil {
-			h.Error = r.Err.Error()
-		} else {
-			for _, c := range r.Health.Checks {
-				h.Checks = append(h.Checks, checkJSON{c.Name, c.Status, c.Message})
-			}
-			for _, ep := range r.Health.Endpoints {
-				h.Endpoints = append(h.Endpoints, endpointJSON{ep.Name, ep.URL})
-			}
-		}
-		out = append(out, h)
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
 }

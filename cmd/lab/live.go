@@ -117,12 +117,9 @@ func (o *liveObserver) Done(r engine.StackResult) {
 		}
 	}
 	delete(o.lines, r.Stack)
-	switch r.Outcome {
-	case engine.OK:
-		o.above("✓ %-12s %s in %s%s%s\n", r.Stack, r.Action, r.Duration.Round(time.Millisecond), changed(r.Result), summary(r.Result))
-	case engine.Skipped:
-		o.above("- %-12s skipped: %v\n", r.Stack, r.Err)
-	default:
-		o.above("✗ %-12s FAILED: %v\n", r.Stack, r.Err)
+	mark := map[engine.Outcome]string{engine.OK: "✓", engine.Skipped: "-"}[r.Outcome]
+	if mark == "" {
+		mark = "✗"
 	}
+	o.above("%s %s\n", mark, outcomeLine(r))
 }

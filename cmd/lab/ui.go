@@ -35,15 +35,17 @@ func (o *textObserver) Event(stack string, ev sdk.Event) {
 	o.printf("%-12s %s: %s%s\n", stack, ev.Step, prefix, ev.Message)
 }
 
-func (o *textObserver) Done(r engine.StackResult) {
+func (o *textObserver) Done(r engine.StackResult) { o.printf("%s\n", outcomeLine(r)) }
+
+// outcomeLine says how a stack's action ended, as both text views show it.
+func outcomeLine(r engine.StackResult) string {
 	switch r.Outcome {
 	case engine.OK:
-		o.printf("%-12s %s done in %s%s%s\n", r.Stack, r.Action, r.Duration.Round(time.Millisecond), changed(r.Result), summary(r.Result))
+		return fmt.Sprintf("%-12s %s done in %s%s%s", r.Stack, r.Action, r.Duration.Round(time.Millisecond), changed(r.Result), summary(r.Result))
 	case engine.Skipped:
-		o.printf("%-12s skipped: %v\n", r.Stack, r.Err)
-	default:
-		o.printf("%-12s FAILED: %v\n", r.Stack, r.Err)
+		return fmt.Sprintf("%-12s skipped: %v", r.Stack, r.Err)
 	}
+	return fmt.Sprintf("%-12s FAILED: %v", r.Stack, r.Err)
 }
 
 func changed(r *sdk.Result) string {

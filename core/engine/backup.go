@@ -89,9 +89,9 @@ func (e *Engine) Restore(ctx context.Context, src string, names []string) (*Repo
 
 // installed returns the named (or all) enabled stacks that are installed, in dependency order.
 func (e *Engine) installed(ctx context.Context, names []string) ([]*Stack, sdk.Cluster, map[string]state.Record, error) {
-	stacks, diags := e.Validate(ctx)
-	if diags.HasErrors() {
-		return nil, sdk.Cluster{}, nil, errors.New(diags.Error())
+	stacks, err := e.valid(ctx)
+	if err != nil {
+		return nil, sdk.Cluster{}, nil, err
 	}
 	order, err := graphOf(stacks).Order()
 	if err != nil {
@@ -101,9 +101,9 @@ func (e *Engine) installed(ctx context.Context, names []string) ([]*Stack, sdk.C
 	if err != nil {
 		return nil, sdk.Cluster{}, nil, err
 	}
-	conn, err := e.Provider.Connect(ctx)
+	conn, err := e.connect(ctx)
 	if err != nil {
-		return nil, sdk.Cluster{}, nil, fmt.Errorf("cluster %s: %w", e.Provider.Name(), err)
+		return nil, sdk.Cluster{}, nil, err
 	}
 	records, err := e.records(ctx, conn)
 	if err != nil {

@@ -14,18 +14,18 @@ import (
 
 // client connects to the running cluster.
 func (e *Engine) client(ctx context.Context) (*kube.Client, error) {
-	conn, err := e.Provider.Connect(ctx)
+	conn, err := e.connect(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("cluster %s: %w", e.Provider.Name(), err)
+		return nil, err
 	}
 	return kube.Connect(conn, e.log())
 }
 
 // Dashboards maps each UI of the enabled stacks to its URL, from the plugins' cached Info.
 func (e *Engine) Dashboards(ctx context.Context) (map[string]string, error) {
-	stacks, diags := e.Validate(ctx)
-	if diags.HasErrors() {
-		return nil, fmt.Errorf("%s", diags.Error())
+	stacks, err := e.valid(ctx)
+	if err != nil {
+		return nil, err
 	}
 	out := map[string]string{}
 	for _, s := range stacks {

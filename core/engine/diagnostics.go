@@ -207,27 +207,12 @@ func (e *Engine) Troubleshoot(ctx context.Context, dest string) error {
 	st, err := e.Status(ctx)
 	record("status.json", st, err)
 	health, err := e.Health(ctx, nil)
-	record("health.json", healthReport(health), err)
+	record("health.json", health, err)
 	if kc, err := e.client(ctx); err == nil {
 		collectCluster(ctx, kc, dir)
 	}
 	return archive.Write(dest, archive.Manifest{Lab: e.Config.Lab.Name, Created: time.Now().UTC(),
 		Stacks: []archive.Stack{{Name: "troubleshoot"}}}, map[string]string{"troubleshoot": dir})
-}
-
-func healthReport(hs []StackHealth) []map[string]any {
-	var out []map[string]any
-	for _, h := range hs {
-		m := map[string]any{"stack": h.Stack, "status": h.Status()}
-		if h.Err != nil {
-			m["error"] = h.Err.Error()
-		}
-		if h.Health != nil {
-			m["checks"] = h.Health.Checks
-		}
-		out = append(out, m)
-	}
-	return out
 }
 
 // collectCluster writes warning events, unready pods and their last log lines.

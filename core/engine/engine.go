@@ -87,6 +87,24 @@ func (e *Engine) Validate(ctx context.Context) ([]*Stack, hcl.Diagnostics) {
 	return stacks, all
 }
 
+// valid returns the enabled stacks, or the errors of Validate as one error.
+func (e *Engine) valid(ctx context.Context) ([]*Stack, error) {
+	stacks, diags := e.Validate(ctx)
+	if diags.HasErrors() {
+		return nil, errors.New(diags.Error())
+	}
+	return stacks, nil
+}
+
+// connect reaches the running cluster.
+func (e *Engine) connect(ctx context.Context) (sdk.Cluster, error) {
+	conn, err := e.Provider.Connect(ctx)
+	if err != nil {
+		return sdk.Cluster{}, fmt.Errorf("cluster %s: %w", e.Provider.Name(), err)
+	}
+	return conn, nil
+}
+
 func (e *Engine) resolve(ctx context.Context, b *config.Stack) (*Stack, hcl.Diagnostics) {
 	s := &Stack{Name: b.Name, Block: b}
 	desc, err := e.Host.Describe(ctx, b.Name)

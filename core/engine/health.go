@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -25,22 +26,41 @@ func (h StackHealth) Status() sdk.Status {
 	return h.Health.Status()
 }
 
+// MarshalJSON is the form of `lab health -o json` and of troubleshoot archives.
+func (h StackHealth) MarshalJSON() ([]byte, error) {
+	out := struct {
+		Stack     string         `json:"stack"`
+		Status    sdk.Status     `json:"status"`
+		Error     string         `json:"error,omitempty"`
+		Checks    []sdk.Check    `json:"checks"`
+		Endpoints []sdk.Endpoint `json:"endpoints,omitempty"`
+	}{Stack: h.Stack, Status: h.Status(), Checks: []sdk.Check{}}
+	if h.Err != nil {
+		out.Error = h.Err.Error()
+	}
+	if h.Health != nil {
+		out.Checks = append(out.Checks, h.Health.Checks...)
+		out.Endpoints = h.Health.Endpoints
+	}
+	return json.Marshal(out)
+}
+
 // HealthTimeout bounds one stack's health checks.
 var HealthTimeout = time.Minute
 
 // Health runs the checks of the named stacks (every enabled one when none is named).
 func (e *Engine) Health(ctx context.Context, names []string) ([]StackHealth, error) {
-	stacks, diags := e.Validate(ctx)
-	if diags.HasErrors() {
-		return nil, fmt.Errorf("%s", diags.Error())
+	stacks, err := e.valid(ctx)
+	if err != nil {
+		return nil, err
 	}
 	selected, err := selectStacks(stacks, names)
 	if err != nil {
 		return nil, err
 	}
-	conn, err := e.Provider.Connect(ctx)
+	conn, err := e.connect(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("cluster %s: %w", e.Provider.Name(), err)
+		return nil, err
 	}
 	records, err := e.records(ctx, conn)
 	if err != nil {

@@ -10,9 +10,9 @@ import (
 // Render returns the chart values a stack would install, secrets masked. It uses the
 // cluster when it is running (for generated values) and works without one.
 func (e *Engine) Render(ctx context.Context, name string) ([]sdk.RenderedChart, error) {
-	stacks, diags := e.Validate(ctx)
-	if diags.HasErrors() {
-		return nil, fmt.Errorf("%s", diags.Error())
+	stacks, err := e.valid(ctx)
+	if err != nil {
+		return nil, err
 	}
 	selected, err := selectStacks(stacks, []string{name})
 	if err != nil {

@@ -58,11 +58,7 @@ func (e *Engine) Status(ctx context.Context) (*LabStatus, error) {
 		out.Stacks = stackStatuses(e.Config.Stacks, nil)
 		return out, nil
 	}
-	conn, err := e.Provider.Connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	kc, err := kube.Connect(conn, e.log())
+	kc, err := e.client(ctx)
 	if err != nil {
 		return nil, err
 	}

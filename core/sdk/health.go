@@ -35,15 +35,15 @@ func Worse(a, b Status) Status {
 
 // Check is one named health check.
 type Check struct {
-	Name    string
-	Status  Status
-	Message string
+	Name    string `json:"name"`
+	Status  Status `json:"status"`
+	Message string `json:"message"`
 }
 
 // Endpoint is a URL the stack serves.
 type Endpoint struct {
-	Name string
-	URL  string
+	Name string `json:"name"`
+	URL  string `json:"url"`
 }
 
 // Health is a stack's health: its checks and the URLs it serves.
