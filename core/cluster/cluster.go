@@ -56,6 +56,12 @@ type Preflighter interface {
 	Preflight(ctx context.Context, need sdk.Footprint) []Check
 }
 
+// NodeCounter is a provider that knows how many nodes its cluster has, before it exists;
+// stacks' per-node footprints are multiplied by it.
+type NodeCounter interface {
+	NodeCount() int
+}
+
 // Check is the result of one preflight check.
 type Check struct {
 	Name string

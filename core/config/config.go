@@ -60,6 +60,9 @@ type Stack struct {
 	Charts         map[string]sdk.ChartOverride
 	DefRange       hcl.Range
 	body           hcl.Body
+	// ranges maps an attribute path of the plugin's config ("retention",
+	// "environment.prod.replicas") to where it is written, for the plugin's diagnostics.
+	ranges map[string]hcl.Range
 }
 
 // Options are the values given outside the file.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
@@ -158,20 +159,49 @@ func validRepository(r string) bool {
 // DecodeStack checks a stack's plugin attributes against the plugin's schema and returns
 // them as the JSON object the plugin receives, defaults filled in. Warnings come back too.
 func (c *Config) DecodeStack(s *Stack, schema []sdk.Attribute) (json.RawMessage, hcl.Diagnostics) {
-	bs := &hcl.BodySchema{}
 	for _, a := range schema {
 		if contains(reserved, a.Name) {
 			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid plugin schema",
 				Detail: fmt.Sprintf("The plugin of stack %q declares attribute %q, a name lab reserves.", s.Name, a.Name), Subject: s.DefRange.Ptr()}}
 		}
-		bs.Attributes = append(bs.Attributes, hcl.AttributeSchema{Name: a.Name, Required: a.Required})
 	}
-	content, diags := s.body.Content(bs)
+	s.ranges = map[string]hcl.Range{}
+	out, diags := c.decodeBody(s, s.body, schema, "")
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid stack config", Detail: err.Error(), Subject: s.DefRange.Ptr()})
+	}
+	return b, diags
+}
+
+// decodeBody decodes the attributes and labelled blocks of a schema from a body, noting
+// where each is written under the path prefix.
+func (c *Config) decodeBody(s *Stack, body hcl.Body, schema []sdk.Attribute, prefix string) (map[string]any, hcl.Diagnostics) {
+	bs := &hcl.BodySchema{}
+	for _, a := range schema {
+		if a.Type == sdk.TypeBlock {
+			bs.Blocks = append(bs.Blocks, hcl.BlockHeaderSchema{Type: a.Name, LabelNames: []string{a.BlockLabel}})
+		} else {
+			bs.Attributes = append(bs.Attributes, hcl.AttributeSchema{Name: a.Name, Required: a.Required})
+		}
+	}
+	content, diags := body.Content(bs)
 	if diags.HasErrors() {
 		return nil, diags
 	}
 	out := map[string]any{}
 	for _, a := range schema {
+		if a.Type == sdk.TypeBlock {
+			blocks, d := c.decodeBlocks(s, content.Blocks.OfType(a.Name), a, prefix)
+			diags = append(diags, d...)
+			if len(blocks) > 0 {
+				out[a.Name] = blocks
+			}
+			continue
+		}
 		attr := content.Attributes[a.Name]
 		if attr == nil {
 			if a.Default != nil {
@@ -179,6 +209,7 @@ func (c *Config) DecodeStack(s *Stack, schema []sdk.Attribute) (json.RawMessage,
 			}
 			continue
 		}
+		s.noteRanges(prefix+a.Name, attr)
 		v, d := checkAttribute(attr, a, c.ctx)
 		diags = append(diags, d...)
 		if p, ok := v.(string); ok && a.Path && p != "" && !d.HasErrors() {
@@ -189,14 +220,71 @@ func (c *Config) DecodeStack(s *Stack, schema []sdk.Attribute) (json.RawMessage,
 			out[a.Name] = v
 		}
 	}
-	if diags.HasErrors() {
-		return nil, diags
+	return out, diags
+}
+
+func (c *Config) decodeBlocks(s *Stack, blocks hcl.Blocks, a sdk.Attribute, prefix string) (map[string]any, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	out := map[string]any{}
+	for _, b := range blocks {
+		label := b.Labels[0]
+		path := prefix + a.Name + "." + label
+		if r, dup := s.ranges[path]; dup {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Duplicate %s block", a.Name),
+				Detail: fmt.Sprintf("%s %q is already declared at %s.", a.Name, label, r), Subject: b.LabelRanges[0].Ptr()})
+			continue
+		}
+		s.ranges[path] = b.LabelRanges[0]
+		v, d := c.decodeBody(s, b.Body, a.Nested, path+".")
+		diags = append(diags, d...)
+		out[label] = v
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid stack config", Detail: err.Error(), Subject: s.DefRange.Ptr()})
+	return out, diags
+}
+
+// noteRanges records where an attribute, and each element of a list written literally,
+// is written.
+func (s *Stack) noteRanges(path string, attr *hcl.Attribute) {
+	s.ranges[path] = attr.Expr.Range()
+	if list, ok := attr.Expr.(*hclsyntax.TupleConsExpr); ok {
+		for i, e := range list.Exprs {
+			s.ranges[sdk.Index(path, i)] = e.Range()
+		}
 	}
-	return b, diags
+}
+
+// PluginDiagnostics places a plugin's Validate diagnostics at the attributes they name;
+// one about an element or attribute lab cannot place goes to the closest enclosing one.
+func (c *Config) PluginDiagnostics(s *Stack, ds sdk.Diagnostics) hcl.Diagnostics {
+	var out hcl.Diagnostics
+	for _, d := range ds {
+		sev := hcl.DiagError
+		if d.Severity == sdk.SeverityWarning {
+			sev = hcl.DiagWarning
+		}
+		summary := d.Summary
+		if summary == "" && d.Attribute != "" {
+			summary = fmt.Sprintf("Invalid value for %q", d.Attribute)
+		} else if summary == "" {
+			summary = fmt.Sprintf("Invalid stack %q", s.Name)
+		}
+		out = append(out, &hcl.Diagnostic{Severity: sev, Summary: summary, Detail: d.Detail, Subject: s.rangeOf(d.Attribute).Ptr()})
+	}
+	return out
+}
+
+func (s *Stack) rangeOf(path string) hcl.Range {
+	for path != "" {
+		if r, ok := s.ranges[path]; ok {
+			return r
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return s.DefRange
 }
 
 func ctyType(t string) (cty.Type, bool) {

@@ -22,6 +22,8 @@ type Workload struct {
 	Done bool
 	// Found is false when the object does not exist.
 	Found bool
+	// Labels are the workload's labels in the release's manifest.
+	Labels map[string]string
 }
 
 func (w Workload) String() string {
@@ -163,7 +165,7 @@ func workloadsOf(rel *release.Release) ([]Workload, error) {
 			if ns == "" {
 				ns = rel.Namespace
 			}
-			out = append(out, Workload{Kind: o.GetKind(), Namespace: ns, Name: o.GetName()})
+			out = append(out, Workload{Kind: o.GetKind(), Namespace: ns, Name: o.GetName(), Labels: o.GetLabels()})
 		}
 	}
 	return out, nil
@@ -193,6 +195,7 @@ func (c *Client) workloads(ctx context.Context, rel *release.Release) ([]Workloa
 		if err != nil {
 			return nil, err
 		}
+		w.Labels = r.Labels
 		out = append(out, w)
 	}
 	return out, nil

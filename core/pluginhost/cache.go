@@ -26,15 +26,21 @@ type cache struct {
 	file    string
 	mu      sync.Mutex
 	entries map[string]cacheEntry // by path
-	dirty   bool
+	// checks are Validate's answers by binary checksum and config hash.
+	checks map[string]sdk.Diagnostics
+	dirty  bool
 }
 
 // cacheFormat changes whenever the cached types do, so an older cache is rebuilt.
-const cacheFormat = 4
+const cacheFormat = 5
+
+// maxChecks bounds the remembered Validate answers; past it the oldest set is dropped whole.
+const maxChecks = 512
 
 type cacheFile struct {
-	Format  int                   `json:"format"`
-	Entries map[string]cacheEntry `json:"entries"`
+	Format  int                        `json:"format"`
+	Entries map[string]cacheEntry      `json:"entries"`
+	Checks  map[string]sdk.Diagnostics `json:"checks,omitempty"`
 }
 
 type cacheEntry struct {
@@ -44,16 +50,19 @@ type cacheEntry struct {
 }
 
 func openCache(file string) *cache {
-	c := &cache{file: file, entries: map[string]cacheEntry{}}
+	c := &cache{file: file, entries: map[string]cacheEntry{}, checks: map[string]sdk.Diagnostics{}}
 	if file == "" {
 		return c
 	}
 	var f cacheFile
 	if b, err := os.ReadFile(file); err == nil && json.Unmarshal(b, &f) == nil && f.Format == cacheFormat {
-		c.entries = f.Entries // anything else (broken, older) is rebuilt
+		c.entries, c.checks = f.Entries, f.Checks // anything else (broken, older) is rebuilt
 	}
 	if c.entries == nil {
 		c.entries = map[string]cacheEntry{}
+	}
+	if c.checks == nil {
+		c.checks = map[string]sdk.Diagnostics{}
 	}
 	return c
 }
@@ -92,6 +101,26 @@ func (c *cache) store(path string, d Description) {
 	c.dirty = true
 }
 
+func (c *cache) check(key string) (sdk.Diagnostics, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, ok := c.checks[key]
+	return d, ok
+}
+
+func (c *cache) storeCheck(key string, d sdk.Diagnostics) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.checks) >= maxChecks {
+		c.checks = map[string]sdk.Diagnostics{}
+	}
+	if d == nil {
+		d = sdk.Diagnostics{} // a remembered "no problems" is not a missing entry
+	}
+	c.checks[key] = d
+	c.dirty = true
+}
+
 // save writes the cache atomically when it changed.
 func (c *cache) save() error {
 	c.mu.Lock()
@@ -99,7 +128,7 @@ func (c *cache) save() error {
 	if !c.dirty || c.file == "" {
 		return nil
 	}
-	b, err := json.Marshal(cacheFile{Format: cacheFormat, Entries: c.entries})
+	b, err := json.Marshal(cacheFile{Format: cacheFormat, Entries: c.entries, Checks: c.checks})
 	if err != nil {
 		return err
 	}

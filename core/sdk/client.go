@@ -38,6 +38,19 @@ func (c *Client) Schema(ctx context.Context) ([]Attribute, error) {
 	return schemaFromProto(in)
 }
 
+// Validate asks the plugin to check a decoded config; a plugin built before Validate
+// existed has no rules beyond its schema, so Unimplemented means no diagnostics.
+func (c *Client) Validate(ctx context.Context, req *Request) (Diagnostics, error) {
+	in, err := c.rpc.Validate(ctx, requestToProto(req))
+	if status.Code(err) == codes.Unimplemented {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return diagnosticsFromProto(in), nil
+}
+
 // Render returns the values Install would apply.
 func (c *Client) Render(ctx context.Context, req *Request) ([]RenderedChart, error) {
 	in, err := c.rpc.Render(ctx, requestToProto(req))

@@ -57,6 +57,16 @@ func (h *Health) Add(name string, status Status, format string, args ...any) {
 	h.Checks = append(h.Checks, Check{Name: name, Status: status, Message: sprintf(format, args...)})
 }
 
+// SkipSimulated adds a check that needs a running container or operator, which a simulated
+// (kwok) cluster has none of: what names what was confirmed instead, if anything.
+func (h *Health) SkipSimulated(name, what string) {
+	msg := "not checked: no container runs on a simulated (kwok) cluster"
+	if what != "" {
+		msg += "; " + what
+	}
+	h.Add(name, Skipped, "%s", msg)
+}
+
 // Status is the worst status of the checks; a stack with only skipped checks is healthy.
 func (h *Health) Status() Status {
 	s := Healthy

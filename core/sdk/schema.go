@@ -18,6 +18,9 @@ const (
 	TypeListNumber = "list(number)"
 	TypeMapString  = "map(string)"
 	TypeAny        = "any"
+	// TypeBlock is a labelled block that may repeat, `environment "prod" { ... }`: a map
+	// from label to an object of the Nested attributes.
+	TypeBlock = "block"
 )
 
 // Attribute is one attribute a stack block accepts.
@@ -40,12 +43,17 @@ type Attribute struct {
 	// Env marks the name of an environment variable the plugin reads (tag env:"true"):
 	// lab re-installs the stack when the variable's value changes.
 	Env bool `json:"env,omitempty"`
+	// BlockLabel names the label of a block type; Nested are the attributes inside it.
+	BlockLabel string      `json:"block_label,omitempty"`
+	Nested     []Attribute `json:"nested,omitempty"`
 }
 
 // SchemaOf derives the schema from a config struct pointer (as Stack.Config returns it).
 // Field tags: hcl:"name" (required to be part of the schema), doc:"...", enum:"a,b",
 // pattern:"regexp", min:"1", max:"9", required:"true", sensitive:"true", path:"true", env:"true",
-// warn:"value=message" (several separated by "|").
+// warn:"value=message" (several separated by "|"). A field hcl:"name,block" of type
+// map[string]Struct is a labelled block (label:"name" names its label), whose struct's
+// fields are the block's attributes.
 func SchemaOf(cfg any) ([]Attribute, error) {
 	v := reflect.ValueOf(cfg)
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
@@ -55,8 +63,16 @@ func SchemaOf(cfg any) ([]Attribute, error) {
 	var attrs []Attribute
 	for i := 0; i < v.NumField(); i++ {
 		f := v.Type().Field(i)
-		name := f.Tag.Get("hcl")
+		name, block := hclName(f)
 		if name == "" || !f.IsExported() {
+			continue
+		}
+		if block {
+			a, err := blockOf(f)
+			if err != nil {
+				return nil, fmt.Errorf("field %s: %w", f.Name, err)
+			}
+			attrs = append(attrs, a)
 			continue
 		}
 		a, err := attributeOf(f, v.Field(i))
@@ -67,6 +83,29 @@ func SchemaOf(cfg any) ([]Attribute, error) {
 		attrs = append(attrs, a)
 	}
 	return attrs, nil
+}
+
+// hclName is a field's name in lab.hcl and whether it is a block type.
+func hclName(f reflect.StructField) (string, bool) {
+	name, opt, _ := strings.Cut(f.Tag.Get("hcl"), ",")
+	return name, opt == "block"
+}
+
+func blockOf(f reflect.StructField) (Attribute, error) {
+	t := f.Type
+	if t.Kind() != reflect.Map || t.Key().Kind() != reflect.String || t.Elem().Kind() != reflect.Struct {
+		return Attribute{}, fmt.Errorf("a block must be a map[string]struct, got %s", t)
+	}
+	nested, err := SchemaOf(reflect.New(t.Elem()).Interface())
+	if err != nil {
+		return Attribute{}, err
+	}
+	label := f.Tag.Get("label")
+	if label == "" {
+		label = "name"
+	}
+	name, _ := hclName(f)
+	return Attribute{Name: name, Type: TypeBlock, Description: f.Tag.Get("doc"), BlockLabel: label, Nested: nested}, nil
 }
 
 func attributeOf(f reflect.StructField, v reflect.Value) (Attribute, error) {
@@ -157,9 +196,15 @@ func DecodeConfig(data []byte, cfg any) error {
 	}
 	v := reflect.ValueOf(cfg).Elem()
 	for i := 0; i < v.NumField(); i++ {
-		name := v.Type().Field(i).Tag.Get("hcl")
+		name, block := hclName(v.Type().Field(i))
 		raw, ok := fields[name]
 		if name == "" || !ok || string(raw) == "null" {
+			continue
+		}
+		if block {
+			if err := decodeBlocks(raw, v.Field(i)); err != nil {
+				return fmt.Errorf("config block %q: %w", name, err)
+			}
 			continue
 		}
 		// A fresh value, not the default: unmarshalling into a default map would keep
@@ -170,5 +215,23 @@ func DecodeConfig(data []byte, cfg any) error {
 		}
 		v.Field(i).Set(fresh.Elem())
 	}
+	return nil
+}
+
+// decodeBlocks fills a map[string]Struct field from {"label": {attributes}}.
+func decodeBlocks(raw json.RawMessage, field reflect.Value) error {
+	var blocks map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &blocks); err != nil {
+		return err
+	}
+	m := reflect.MakeMapWithSize(field.Type(), len(blocks))
+	for label, body := range blocks {
+		elem := reflect.New(field.Type().Elem())
+		if err := DecodeConfig(body, elem.Interface()); err != nil {
+			return fmt.Errorf("%q: %w", label, err)
+		}
+		m.SetMapIndex(reflect.ValueOf(label), elem.Elem())
+	}
+	field.Set(m)
 	return nil
 }

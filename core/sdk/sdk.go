@@ -33,7 +33,10 @@ type Info struct {
 	// DependsOn names the stacks this one needs installed first; lab.hcl may add more.
 	DependsOn  []string
 	Namespaces []string
-	Footprint  Footprint
+	// Footprint is what runs once in the cluster; FootprintPerNode what runs on every
+	// node (DaemonSets), which the host multiplies by the cluster's nodes.
+	Footprint        Footprint
+	FootprintPerNode Footprint
 	// Dashboards maps a UI name to its host prefix under the lab domain ("grafana"), with
 	// a scheme when it is not http ("https://argocd").
 	Dashboards map[string]string
@@ -47,6 +50,14 @@ type Footprint struct {
 	MemoryRequestBytes int64
 	CPULimitMillis     int64
 	MemoryLimitBytes   int64
+}
+
+// Plus adds n times o to f.
+func (f Footprint) Plus(o Footprint, n int64) Footprint {
+	return Footprint{
+		CPURequestMillis: f.CPURequestMillis + n*o.CPURequestMillis, MemoryRequestBytes: f.MemoryRequestBytes + n*o.MemoryRequestBytes,
+		CPULimitMillis: f.CPULimitMillis + n*o.CPULimitMillis, MemoryLimitBytes: f.MemoryLimitBytes + n*o.MemoryLimitBytes,
+	}
 }
 
 // Request carries everything a work method needs. Its context carries the deadline.

@@ -31,8 +31,18 @@ func (s *server) Schema(context.Context, *labv1.Empty) (*labv1.SchemaResponse, e
 	return schemaToProto(attrs)
 }
 
+func (s *server) Validate(ctx context.Context, in *labv1.Request) (*labv1.ValidateResponse, error) {
+	req := requestFromProto(in)
+	req.Config = s.impl.Config()
+	if err := DecodeConfig(in.ConfigJson, req.Config); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	req.Log = s.log.Named(in.Stack)
+	return diagnosticsToProto(validate(ctx, s.impl, req)), nil
+}
+
 func (s *server) Render(ctx context.Context, in *labv1.Request) (*labv1.RenderResponse, error) {
-	req, err := s.request(in, nil)
+	req, err := s.request(ctx, in, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +54,7 @@ func (s *server) Render(ctx context.Context, in *labv1.Request) (*labv1.RenderRe
 }
 
 func (s *server) Health(ctx context.Context, in *labv1.Request) (*labv1.HealthResponse, error) {
-	req, err := s.request(in, nil)
+	req, err := s.request(ctx, in, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +96,7 @@ func (s *server) stream(in *labv1.Request, out updateStream, run work) error {
 		defer mu.Unlock()
 		_ = out.Send(&labv1.Update{Kind: &labv1.Update_Event{Event: eventToProto(e)}})
 	}
-	req, err := s.request(in, send)
+	req, err := s.request(out.Context(), in, send)
 	if err != nil {
 		return err
 	}
@@ -102,7 +112,9 @@ func (s *server) stream(in *labv1.Request, out updateStream, run work) error {
 	return out.Send(&labv1.Update{Kind: &labv1.Update_Result{Result: resultToProto(res)}})
 }
 
-func (s *server) request(in *labv1.Request, onEvent func(Event)) (*Request, error) {
+// request decodes a work method's request and refuses a config the stack's Validate
+// rejects, so no work ever starts on it, whichever host sent it.
+func (s *server) request(ctx context.Context, in *labv1.Request, onEvent func(Event)) (*Request, error) {
 	req := requestFromProto(in)
 	req.Config = s.impl.Config()
 	if err := DecodeConfig(in.ConfigJson, req.Config); err != nil {
@@ -110,6 +122,9 @@ func (s *server) request(in *labv1.Request, onEvent func(Event)) (*Request, erro
 	}
 	req.Log = s.log.Named(in.Stack)
 	req.OnEvent = onEvent
+	if err := validate(ctx, s.impl, req).Err(); err != nil {
+		return nil, status.Error(codes.InvalidArgument, "invalid config: "+err.Error())
+	}
 	return req, nil
 }
 

@@ -14,22 +14,25 @@ func infoToProto(i Info) *labv1.InfoResponse {
 	return &labv1.InfoResponse{
 		Name: i.Name, Version: i.Version, Description: i.Description,
 		DependsOn: i.DependsOn, Namespaces: i.Namespaces, Dashboards: i.Dashboards,
-		Footprint: &labv1.Footprint{
-			CpuRequestMillis: i.Footprint.CPURequestMillis, MemoryRequestBytes: i.Footprint.MemoryRequestBytes,
-			CpuLimitMillis: i.Footprint.CPULimitMillis, MemoryLimitBytes: i.Footprint.MemoryLimitBytes,
-		},
+		Footprint: footprintToProto(i.Footprint), FootprintPerNode: footprintToProto(i.FootprintPerNode),
 	}
 }
 
+func footprintToProto(f Footprint) *labv1.Footprint {
+	return &labv1.Footprint{CpuRequestMillis: f.CPURequestMillis, MemoryRequestBytes: f.MemoryRequestBytes,
+		CpuLimitMillis: f.CPULimitMillis, MemoryLimitBytes: f.MemoryLimitBytes}
+}
+
+func footprintFromProto(f *labv1.Footprint) Footprint {
+	return Footprint{CPURequestMillis: f.GetCpuRequestMillis(), MemoryRequestBytes: f.GetMemoryRequestBytes(),
+		CPULimitMillis: f.GetCpuLimitMillis(), MemoryLimitBytes: f.GetMemoryLimitBytes()}
+}
+
 func infoFromProto(p *labv1.InfoResponse) Info {
-	f := p.GetFootprint()
 	return Info{
 		Name: p.Name, Version: p.Version, Description: p.Description,
 		DependsOn: p.DependsOn, Namespaces: p.Namespaces, Dashboards: p.Dashboards,
-		Footprint: Footprint{
-			CPURequestMillis: f.GetCpuRequestMillis(), MemoryRequestBytes: f.GetMemoryRequestBytes(),
-			CPULimitMillis: f.GetCpuLimitMillis(), MemoryLimitBytes: f.GetMemoryLimitBytes(),
-		},
+		Footprint: footprintFromProto(p.GetFootprint()), FootprintPerNode: footprintFromProto(p.GetFootprintPerNode()),
 	}
 }
 
@@ -39,6 +42,14 @@ func schemaToProto(attrs []Attribute) (*labv1.SchemaResponse, error) {
 		p := &labv1.Attribute{
 			Name: a.Name, Type: a.Type, Description: a.Description, Required: a.Required,
 			Enum: a.Enum, Pattern: a.Pattern, Warnings: a.Warnings, Sensitive: a.Sensitive, Path: a.Path, Env: a.Env,
+			BlockLabel: a.BlockLabel,
+		}
+		if len(a.Nested) > 0 {
+			nested, err := schemaToProto(a.Nested)
+			if err != nil {
+				return nil, err
+			}
+			p.Nested = nested.Attributes
 		}
 		if a.Default != nil {
 			b, err := json.Marshal(a.Default)
@@ -64,6 +75,14 @@ func schemaFromProto(p *labv1.SchemaResponse) ([]Attribute, error) {
 		attr := Attribute{
 			Name: a.Name, Type: a.Type, Description: a.Description, Required: a.Required,
 			Enum: a.Enum, Pattern: a.Pattern, Warnings: a.Warnings, Sensitive: a.Sensitive, Path: a.Path, Env: a.Env,
+			BlockLabel: a.BlockLabel,
+		}
+		if len(a.Nested) > 0 {
+			nested, err := schemaFromProto(&labv1.SchemaResponse{Attributes: a.Nested})
+			if err != nil {
+				return nil, err
+			}
+			attr.Nested = nested
 		}
 		if len(a.DefaultJson) > 0 {
 			if err := json.Unmarshal(a.DefaultJson, &attr.Default); err != nil {
@@ -185,4 +204,21 @@ func renderFromProto(p *labv1.RenderResponse) []RenderedChart {
 			Chart: c.Chart, Version: c.Version, Repository: c.Repository, ValuesYAML: c.ValuesYaml})
 	}
 	return out
+}
+
+func diagnosticsToProto(d Diagnostics) *labv1.ValidateResponse {
+	p := &labv1.ValidateResponse{}
+	for _, x := range d {
+		p.Diagnostics = append(p.Diagnostics, &labv1.Diagnostic{Severity: x.Severity, Summary: x.Summary,
+			Detail: x.Detail, Attribute: x.Attribute})
+	}
+	return p
+}
+
+func diagnosticsFromProto(p *labv1.ValidateResponse) Diagnostics {
+	var d Diagnostics
+	for _, x := range p.Diagnostics {
+		d = append(d, Diagnostic{Severity: x.Severity, Summary: x.Summary, Detail: x.Detail, Attribute: x.Attribute})
+	}
+	return d
 }

@@ -2,60 +2,34 @@ package main
 
 import (
 	"context"
-	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/sdk"
 )
 
-func (s *Stack) Health(ctx context.Context, req *sdk.Request) (*sdk.Health, error) {
-	cfg := req.Config.(*Config)
-	ctl := controllerOf(cfg)
-	c, err := kube.Connect(req.Cluster, req.Logger())
-	if err != nil {
-		return nil, err
-	}
-	h := &sdk.Health{Endpoints: []sdk.Endpoint{{Name: "ingress", URL: "http://*." + req.Lab.Domain}}}
-	checkRollout(ctx, c, h, ctl, cfg.Namespace)
-	checkClass(ctx, c, h, ctl, cfg.DefaultClass)
-	if req.Cluster.Simulated {
-		h.Add("controller probe", sdk.Skipped, "no container runs on a simulated (kwok) cluster")
-	} else {
-		probe(ctx, c, h, ctl, cfg.Namespace)
-	}
-	return h, nil
-}
-
-func checkRollout(ctx context.Context, c *kube.Client, h *sdk.Health, ctl controller, ns string) {
-	ws, err := c.ReleaseWorkloads(ctx, ctl.release, ns)
-	if err != nil {
-		h.Add("controller rollout", sdk.Unhealthy, "%v", err)
+func checks(ctx context.Context, s *session, h *sdk.Health) {
+	ctl := controllerOf(s.Config)
+	checkClass(ctx, s, h, ctl)
+	if s.Simulated() {
+		h.SkipSimulated("controller probe", "")
 		return
 	}
-	var pending, ready []string
-	for _, w := range ws {
-		if w.Done {
-			ready = append(ready, w.String())
-		} else {
-			pending = append(pending, w.String())
-		}
+	port, path := "10254", "/healthz"
+	if ctl.name == "traefik" {
+		port, path = "8080", "/ping"
 	}
-	switch {
-	case len(ws) == 0:
-		h.Add("controller rollout", sdk.Unhealthy, "release %s has no workloads", ctl.release)
-	case len(pending) > 0:
-		h.Add("controller rollout", sdk.Unhealthy, "not ready: %s", strings.Join(pending, ", "))
-	default:
-		h.Add("controller rollout", sdk.Healthy, "%s", strings.Join(ready, ", "))
+	pod, _, err := s.Kube.ProbePod(ctx, s.Config.Namespace, "app.kubernetes.io/name="+ctl.chart.Name, port, path)
+	if err != nil {
+		h.Add("controller probe", sdk.Unhealthy, "%v", err)
+		return
 	}
+	h.Add("controller probe", sdk.Healthy, "%s answered on :%s%s", pod, port, path)
 }
 
-func checkClass(ctx context.Context, c *kube.Client, h *sdk.Health, ctl controller, wantDefault bool) {
-	ic, err := c.Kube.NetworkingV1().IngressClasses().Get(ctx, ctl.class, metav1.GetOptions{})
+func checkClass(ctx context.Context, s *session, h *sdk.Health, ctl controller) {
+	ic, err := s.Kube.Kube.NetworkingV1().IngressClasses().Get(ctx, ctl.class, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		h.Add("ingress class", sdk.Unhealthy, "IngressClass %s is missing", ctl.class)
 		return
@@ -66,37 +40,11 @@ func checkClass(ctx context.Context, c *kube.Client, h *sdk.Health, ctl controll
 	}
 	isDefault := ic.Annotations["ingressclass.kubernetes.io/is-default-class"] == "true"
 	switch {
-	case wantDefault && !isDefault:
+	case s.Config.DefaultClass && !isDefault:
 		h.Add("ingress class", sdk.Degraded, "IngressClass %s exists but is not the default", ctl.class)
 	case isDefault:
 		h.Add("ingress class", sdk.Healthy, "IngressClass %s is the cluster default", ctl.class)
 	default:
 		h.Add("ingress class", sdk.Healthy, "IngressClass %s exists", ctl.class)
 	}
-}
-
-// probe asks one controller pod for its health endpoint through the API server's proxy.
-func probe(ctx context.Context, c *kube.Client, h *sdk.Health, ctl controller, ns string) {
-	port, path := "10254", "/healthz"
-	if ctl.name == "traefik" {
-		port, path = "8080", "/ping"
-	}
-	pods, err := c.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=" + ctl.chart.Name})
-	if err != nil {
-		h.Add("controller probe", sdk.Unhealthy, "%v", err)
-		return
-	}
-	for _, p := range pods.Items {
-		if p.Status.Phase != corev1.PodRunning {
-			continue
-		}
-		_, err := c.Kube.CoreV1().Pods(ns).ProxyGet("http", p.Name, port, path, nil).DoRaw(ctx)
-		if err != nil {
-			h.Add("controller probe", sdk.Unhealthy, "GET %s:%s%s: %v", p.Name, port, path, err)
-			return
-		}
-		h.Add("controller probe", sdk.Healthy, "%s answered on :%s%s", p.Name, port, path)
-		return
-	}
-	h.Add("controller probe", sdk.Unhealthy, "no running %s pod to probe", ctl.name)
 }

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"fmt"
 
+	"github.com/nexolab/lab/core/helmstack"
 	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/sdk"
 )
@@ -18,81 +18,55 @@ type Config struct {
 	DefaultClass bool   `hcl:"default_class" doc:"make the controller's IngressClass the cluster default"`
 }
 
-// Stack installs the ingress controller.
-type Stack struct{ sdk.Unimplemented }
-
-// New returns the ingress stack.
-func New() *Stack { return &Stack{} }
-
-func (*Stack) Info() sdk.Info {
-	return sdk.Info{
-		Name:        "ingress",
-		Version:     Version,
-		Description: "NGINX (or Traefik) ingress controller on host ports 80/443, host-based routing under the lab domain",
-		Namespaces:  []string{"ingress"},
-		Footprint: sdk.Footprint{ // one controller on each of the 3 nodes of the default lab
-			CPURequestMillis: 300, MemoryRequestBytes: 3 * 96 << 20,
-			CPULimitMillis: 1500, MemoryLimitBytes: 3 * 256 << 20,
-		},
-	}
-}
-
-func (*Stack) Config() any {
-	return &Config{Controller: "nginx", Namespace: "ingress", DefaultClass: true}
-}
+type session = helmstack.Session[Config]
 
 var quota = kube.Quota{RequestsCPU: "1", RequestsMemory: "1Gi", LimitsCPU: "3", LimitsMemory: "3Gi"}
 
-func (s *Stack) Install(ctx context.Context, req *sdk.Request) (*sdk.Result, error) {
-	cfg := req.Config.(*Config)
-	c, err := kube.Connect(req.Cluster, req.Logger())
-	if err != nil {
-		return nil, err
+// controllerPod is the controller on each node; the host multiplies it by the nodes.
+var controllerPod = kube.Container{Name: "controller", PerNode: true, CPU: "100m", Memory: "96Mi", CPULimit: "500m", MemoryLimit: "256Mi"}
+
+// New returns the ingress stack.
+func New() *helmstack.Stack[Config] {
+	_, perNode := kube.FootprintOf([]kube.Container{controllerPod})
+	return helmstack.New(helmstack.Spec[Config]{
+		Info: sdk.Info{
+			Name:             "ingress",
+			Version:          Version,
+			Description:      "NGINX (or Traefik) ingress controller on host ports 80/443, host-based routing under the lab domain",
+			Namespaces:       []string{"ingress"},
+			FootprintPerNode: perNode,
+		},
+		Defaults: func() *Config { return &Config{Controller: "nginx", Namespace: "ingress", DefaultClass: true} },
+		Namespaces: func(cfg *Config) []helmstack.Namespace {
+			return []helmstack.Namespace{{Name: cfg.Namespace, Quota: &quota}}
+		},
+		Prepare:  removeOtherController,
+		Releases: func(s *session) ([]kube.Release, error) { return []kube.Release{release(s)}, nil },
+		Rollouts: []helmstack.Rollout{{Check: "controller rollout"}},
+		Checks:   checks,
+		Endpoints: func(s *session) []sdk.Endpoint {
+			return []sdk.Endpoint{{Name: "ingress", URL: "http://*." + s.Req.Lab.Domain}}
+		},
+	})
+}
+
+// removeOtherController uninstalls the controller the config does not ask for, before the
+// new one takes the host ports.
+func removeOtherController(ctx context.Context, s *session) error {
+	if s.DryRun {
+		return nil
 	}
-	req.Emit("namespace", "namespace %s with its quota", cfg.Namespace)
-	if err := c.EnsureNamespace(ctx, cfg.Namespace, &quota); err != nil {
-		return nil, err
-	}
-	want := release(cfg, req)
 	for _, other := range controllers {
-		if other.name != cfg.Controller {
-			if removed, err := c.Uninstall(ctx, other.release, cfg.Namespace); err != nil {
-				return nil, err
-			} else if removed {
-				req.Emit("switch", "removed the %s controller", other.name)
-			}
+		if other.name == s.Config.Controller {
+			continue
 		}
-	}
-	rel, err := c.Apply(ctx, req, want)
-	if err != nil {
-		return nil, err
-	}
-	return &sdk.Result{Changed: rel.Changed, Releases: []sdk.Release{rel},
-		Summary: fmt.Sprintf("%s controller ready (release %s revision %d)", cfg.Controller, rel.Name, rel.Revision)}, nil
-}
-
-func (s *Stack) Render(_ context.Context, req *sdk.Request) ([]sdk.RenderedChart, error) {
-	r := release(req.Config.(*Config), req)
-	return []sdk.RenderedChart{r.Rendered()}, nil
-}
-
-func (s *Stack) Uninstall(ctx context.Context, req *sdk.Request) (*sdk.Result, error) {
-	cfg := req.Config.(*Config)
-	c, err := kube.Connect(req.Cluster, req.Logger())
-	if err != nil {
-		return nil, err
-	}
-	removed := false
-	for _, ctl := range controllers {
-		ok, err := c.Uninstall(ctx, ctl.release, cfg.Namespace)
+		removed, err := s.Kube.Uninstall(ctx, other.release, s.Config.Namespace)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		removed = removed || ok
+		if removed {
+			s.Req.Emit("switch", "removed the %s controller", other.name)
+		}
 	}
-	req.Emit("namespace", "deleting namespace %s", cfg.Namespace)
-	if err := c.DeleteNamespace(ctx, cfg.Namespace); err != nil {
-		return nil, err
-	}
-	return &sdk.Result{Changed: removed, Summary: "ingress controller removed"}, nil
+	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"github.com/nexolab/lab/core/kube"
-	"github.com/nexolab/lab/core/sdk"
 )
 
 // controller is one ingress controller lab can install.
@@ -36,21 +35,11 @@ func controllerOf(cfg *Config) controller {
 	return controllers[0]
 }
 
-// release is the Helm release the config asks for, with the user's chart overrides.
-func release(cfg *Config, req *sdk.Request) kube.Release {
-	ctl := controllerOf(cfg)
-	override := req.Charts[ctl.chart.Name]
-	return kube.Release{
-		Name:      ctl.release,
-		Namespace: cfg.Namespace,
-		Chart:     ctl.chart.Override(override),
-		Values:    kube.Merge(ctl.values(cfg, req.Cluster.Simulated), override.Values),
-	}
-}
-
-var controllerResources = map[string]any{
-	"requests": map[string]any{"cpu": "100m", "memory": "96Mi"},
-	"limits":   map[string]any{"cpu": "500m", "memory": "256Mi"},
+// release is the Helm release of the controller the config asks for.
+func release(s *session) kube.Release {
+	ctl := controllerOf(s.Config)
+	return kube.Release{Name: ctl.release, Namespace: s.Config.Namespace, Chart: ctl.chart,
+		Values: ctl.values(s.Config, s.Simulated())}
 }
 
 // nginxValues runs the controller on every node with host ports 80 and 443: k3d's load
@@ -65,7 +54,7 @@ func nginxValues(cfg *Config, simulated bool) map[string]any {
 			"ingressClassResource": map[string]any{
 				"name": "nginx", "default": cfg.DefaultClass,
 			},
-			"resources":         controllerResources,
+			"resources":         controllerPod.Resources(),
 			"admissionWebhooks": map[string]any{"enabled": !simulated},
 			"config":            map[string]any{"use-forwarded-headers": "true"},
 		},
@@ -81,6 +70,6 @@ func traefikValues(cfg *Config, _ bool) map[string]any {
 		},
 		"service":      map[string]any{"spec": map[string]any{"type": "ClusterIP"}},
 		"ingressClass": map[string]any{"enabled": true, "isDefaultClass": cfg.DefaultClass, "name": "traefik"},
-		"resources":    controllerResources,
+		"resources":    controllerPod.Resources(),
 	}
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/kube/chartkeys"
 	"github.com/nexolab/lab/core/sdk"
 )
@@ -18,8 +20,8 @@ func TestValuesUseOnlyChartKeys(t *testing.T) {
 			t.Run(ctl.name+"/"+provider, func(t *testing.T) {
 				cfg := New().Config().(*Config)
 				cfg.Controller = ctl.name
-				req := &sdk.Request{Cluster: sdk.Cluster{Provider: provider, Simulated: provider == "kwok"}}
-				r := release(cfg, req)
+				req := &sdk.Request{Config: cfg, Cluster: sdk.Cluster{Provider: provider, Simulated: provider == "kwok"}}
+				r := releaseOf(t, req)
 				keys, err := chartkeys.Load(r.Chart.Name, r.Chart.Version)
 				require.NoError(t, err)
 				// The chart copies controller.resources into the container as is (a Kubernetes
@@ -30,13 +32,22 @@ func TestValuesUseOnlyChartKeys(t *testing.T) {
 	}
 }
 
+// releaseOf is the one release the stack renders for a request.
+func releaseOf(t *testing.T, req *sdk.Request) kube.Release {
+	rels, err := New().Releases(context.Background(), req)
+	require.NoError(t, err)
+	require.Len(t, rels, 1)
+	return rels[0]
+}
+
 func TestChartOverrideMergesOverGeneratedValues(t *testing.T) {
 	cfg := New().Config().(*Config)
 	req := &sdk.Request{Charts: map[string]sdk.ChartOverride{"ingress-nginx": {
 		Repository: "oci://mirror.example/charts", Version: "4.15.2",
 		Values: map[string]any{"controller": map[string]any{"kind": "Deployment"}},
 	}}}
-	r := release(cfg, req)
+	req.Config = cfg
+	r := releaseOf(t, req)
 	assert.Equal(t, "oci://mirror.example/charts", r.Chart.Repository)
 	assert.Equal(t, "4.15.2", r.Chart.Version)
 	ctl := r.Values["controller"].(map[string]any)
@@ -47,7 +58,7 @@ func TestChartOverrideMergesOverGeneratedValues(t *testing.T) {
 func TestWebhookOffOnlyOnSimulatedClusters(t *testing.T) {
 	cfg := New().Config().(*Config)
 	webhook := func(provider string) any {
-		r := release(cfg, &sdk.Request{Cluster: sdk.Cluster{Provider: provider, Simulated: provider == "kwok"}})
+		r := releaseOf(t, &sdk.Request{Config: cfg, Cluster: sdk.Cluster{Provider: provider, Simulated: provider == "kwok"}})
 		return r.Values["controller"].(map[string]any)["admissionWebhooks"].(map[string]any)["enabled"]
 	}
 	assert.Equal(t, true, webhook("k3d"))

@@ -147,3 +147,6 @@ func lastLines(s string, n int) string {
 	}
 	return string(bytes.Join(lines, []byte("\n")))
 }
+
+// NodeCount is the number of simulated nodes.
+func (p *Provider) NodeCount() int { return p.cfg.Nodes }

@@ -71,9 +71,12 @@ type InfoResponse struct {
 	Namespaces []string   `protobuf:"bytes,5,rep,name=namespaces,proto3" json:"namespaces,omitempty"`
 	Footprint  *Footprint `protobuf:"bytes,6,opt,name=footprint,proto3" json:"footprint,omitempty"`
 	// Dashboards the stack serves: name -> host prefix under the lab domain (grafana -> grafana).
-	Dashboards    map[string]string `protobuf:"bytes,7,rep,name=dashboards,proto3" json:"dashboards,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Dashboards map[string]string `protobuf:"bytes,7,rep,name=dashboards,proto3" json:"dashboards,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// footprint_per_node is what runs once on every node (DaemonSets); the host multiplies it
+	// by the cluster's nodes and adds footprint.
+	FootprintPerNode *Footprint `protobuf:"bytes,8,opt,name=footprint_per_node,json=footprintPerNode,proto3" json:"footprint_per_node,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *InfoResponse) Reset() {
@@ -151,6 +154,13 @@ func (x *InfoResponse) GetFootprint() *Footprint {
 func (x *InfoResponse) GetDashboards() map[string]string {
 	if x != nil {
 		return x.Dashboards
+	}
+	return nil
+}
+
+func (x *InfoResponse) GetFootprintPerNode() *Footprint {
+	if x != nil {
+		return x.FootprintPerNode
 	}
 	return nil
 }
@@ -291,7 +301,10 @@ type Attribute struct {
 	Path bool `protobuf:"varint,14,opt,name=path,proto3" json:"path,omitempty"`
 	// The name of an environment variable whose value the stack reads (a token): plan
 	// notices when the value changes.
-	Env           bool `protobuf:"varint,15,opt,name=env,proto3" json:"env,omitempty"`
+	Env bool `protobuf:"varint,15,opt,name=env,proto3" json:"env,omitempty"`
+	// A block type (type "block"): its label's name and the attributes inside it.
+	BlockLabel    string       `protobuf:"bytes,16,opt,name=block_label,json=blockLabel,proto3" json:"block_label,omitempty"`
+	Nested        []*Attribute `protobuf:"bytes,17,rep,name=nested,proto3" json:"nested,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -429,6 +442,20 @@ func (x *Attribute) GetEnv() bool {
 		return x.Env
 	}
 	return false
+}
+
+func (x *Attribute) GetBlockLabel() string {
+	if x != nil {
+		return x.BlockLabel
+	}
+	return ""
+}
+
+func (x *Attribute) GetNested() []*Attribute {
+	if x != nil {
+		return x.Nested
+	}
+	return nil
 }
 
 type Request struct {
@@ -1343,12 +1370,127 @@ func (x *RenderedChart) GetValuesYaml() string {
 	return ""
 }
 
+type ValidateResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Diagnostics   []*Diagnostic          `protobuf:"bytes,1,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateResponse) Reset() {
+	*x = ValidateResponse{}
+	mi := &file_labv1_lab_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateResponse) ProtoMessage() {}
+
+func (x *ValidateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_labv1_lab_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateResponse.ProtoReflect.Descriptor instead.
+func (*ValidateResponse) Descriptor() ([]byte, []int) {
+	return file_labv1_lab_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ValidateResponse) GetDiagnostics() []*Diagnostic {
+	if x != nil {
+		return x.Diagnostics
+	}
+	return nil
+}
+
+// Diagnostic is one problem with a stack's config. attribute is the path of the attribute
+// it is about ("retention", "app_namespaces[2]", "environment.prod.replicas"); empty means
+// the block as a whole.
+type Diagnostic struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Severity      string                 `protobuf:"bytes,1,opt,name=severity,proto3" json:"severity,omitempty"` // error or warning
+	Summary       string                 `protobuf:"bytes,2,opt,name=summary,proto3" json:"summary,omitempty"`
+	Detail        string                 `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
+	Attribute     string                 `protobuf:"bytes,4,opt,name=attribute,proto3" json:"attribute,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Diagnostic) Reset() {
+	*x = Diagnostic{}
+	mi := &file_labv1_lab_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Diagnostic) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Diagnostic) ProtoMessage() {}
+
+func (x *Diagnostic) ProtoReflect() protoreflect.Message {
+	mi := &file_labv1_lab_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Diagnostic.ProtoReflect.Descriptor instead.
+func (*Diagnostic) Descriptor() ([]byte, []int) {
+	return file_labv1_lab_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *Diagnostic) GetSeverity() string {
+	if x != nil {
+		return x.Severity
+	}
+	return ""
+}
+
+func (x *Diagnostic) GetSummary() string {
+	if x != nil {
+		return x.Summary
+	}
+	return ""
+}
+
+func (x *Diagnostic) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *Diagnostic) GetAttribute() string {
+	if x != nil {
+		return x.Attribute
+	}
+	return ""
+}
+
 var File_labv1_lab_proto protoreflect.FileDescriptor
 
 const file_labv1_lab_proto_rawDesc = "" +
 	"\n" +
 	"\x0flabv1/lab.proto\x12\x06lab.v1\"\a\n" +
-	"\x05Empty\"\xd3\x02\n" +
+	"\x05Empty\"\x94\x03\n" +
 	"\fInfoResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12 \n" +
@@ -1361,7 +1503,8 @@ const file_labv1_lab_proto_rawDesc = "" +
 	"\tfootprint\x18\x06 \x01(\v2\x11.lab.v1.FootprintR\tfootprint\x12D\n" +
 	"\n" +
 	"dashboards\x18\a \x03(\v2$.lab.v1.InfoResponse.DashboardsEntryR\n" +
-	"dashboards\x1a=\n" +
+	"dashboards\x12?\n" +
+	"\x12footprint_per_node\x18\b \x01(\v2\x11.lab.v1.FootprintR\x10footprintPerNode\x1a=\n" +
 	"\x0fDashboardsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc3\x01\n" +
@@ -1373,7 +1516,7 @@ const file_labv1_lab_proto_rawDesc = "" +
 	"\x0eSchemaResponse\x121\n" +
 	"\n" +
 	"attributes\x18\x01 \x03(\v2\x11.lab.v1.AttributeR\n" +
-	"attributes\"\xd6\x03\n" +
+	"attributes\"\xa2\x04\n" +
 	"\tAttribute\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12 \n" +
@@ -1390,7 +1533,10 @@ const file_labv1_lab_proto_rawDesc = "" +
 	"\bwarnings\x18\f \x03(\v2\x1f.lab.v1.Attribute.WarningsEntryR\bwarnings\x12\x1c\n" +
 	"\tsensitive\x18\r \x01(\bR\tsensitive\x12\x12\n" +
 	"\x04path\x18\x0e \x01(\bR\x04path\x12\x10\n" +
-	"\x03env\x18\x0f \x01(\bR\x03env\x1a;\n" +
+	"\x03env\x18\x0f \x01(\bR\x03env\x12\x1f\n" +
+	"\vblock_label\x18\x10 \x01(\tR\n" +
+	"blockLabel\x12)\n" +
+	"\x06nested\x18\x11 \x03(\v2\x11.lab.v1.AttributeR\x06nested\x1a;\n" +
 	"\rWarningsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xdc\x02\n" +
@@ -1470,10 +1616,19 @@ const file_labv1_lab_proto_rawDesc = "" +
 	"repository\x18\x05 \x01(\tR\n" +
 	"repository\x12\x1f\n" +
 	"\vvalues_yaml\x18\x06 \x01(\tR\n" +
-	"valuesYaml2\x84\x03\n" +
+	"valuesYaml\"H\n" +
+	"\x10ValidateResponse\x124\n" +
+	"\vdiagnostics\x18\x01 \x03(\v2\x12.lab.v1.DiagnosticR\vdiagnostics\"x\n" +
+	"\n" +
+	"Diagnostic\x12\x1a\n" +
+	"\bseverity\x18\x01 \x01(\tR\bseverity\x12\x18\n" +
+	"\asummary\x18\x02 \x01(\tR\asummary\x12\x16\n" +
+	"\x06detail\x18\x03 \x01(\tR\x06detail\x12\x1c\n" +
+	"\tattribute\x18\x04 \x01(\tR\tattribute2\xbb\x03\n" +
 	"\x05Stack\x12+\n" +
 	"\x04Info\x12\r.lab.v1.Empty\x1a\x14.lab.v1.InfoResponse\x12/\n" +
-	"\x06Schema\x12\r.lab.v1.Empty\x1a\x16.lab.v1.SchemaResponse\x121\n" +
+	"\x06Schema\x12\r.lab.v1.Empty\x1a\x16.lab.v1.SchemaResponse\x125\n" +
+	"\bValidate\x12\x0f.lab.v1.Request\x1a\x18.lab.v1.ValidateResponse\x121\n" +
 	"\x06Render\x12\x0f.lab.v1.Request\x1a\x16.lab.v1.RenderResponse\x12,\n" +
 	"\aInstall\x12\x0f.lab.v1.Request\x1a\x0e.lab.v1.Update0\x01\x121\n" +
 	"\x06Health\x12\x0f.lab.v1.Request\x1a\x16.lab.v1.HealthResponse\x12+\n" +
@@ -1493,66 +1648,73 @@ func file_labv1_lab_proto_rawDescGZIP() []byte {
 	return file_labv1_lab_proto_rawDescData
 }
 
-var file_labv1_lab_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_labv1_lab_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_labv1_lab_proto_goTypes = []any{
-	(*Empty)(nil),          // 0: lab.v1.Empty
-	(*InfoResponse)(nil),   // 1: lab.v1.InfoResponse
-	(*Footprint)(nil),      // 2: lab.v1.Footprint
-	(*SchemaResponse)(nil), // 3: lab.v1.SchemaResponse
-	(*Attribute)(nil),      // 4: lab.v1.Attribute
-	(*Request)(nil),        // 5: lab.v1.Request
-	(*Cluster)(nil),        // 6: lab.v1.Cluster
-	(*Lab)(nil),            // 7: lab.v1.Lab
-	(*ChartOverride)(nil),  // 8: lab.v1.ChartOverride
-	(*Update)(nil),         // 9: lab.v1.Update
-	(*Event)(nil),          // 10: lab.v1.Event
-	(*Result)(nil),         // 11: lab.v1.Result
-	(*Release)(nil),        // 12: lab.v1.Release
-	(*HealthResponse)(nil), // 13: lab.v1.HealthResponse
-	(*Check)(nil),          // 14: lab.v1.Check
-	(*Endpoint)(nil),       // 15: lab.v1.Endpoint
-	(*RenderResponse)(nil), // 16: lab.v1.RenderResponse
-	(*RenderedChart)(nil),  // 17: lab.v1.RenderedChart
-	nil,                    // 18: lab.v1.InfoResponse.DashboardsEntry
-	nil,                    // 19: lab.v1.Attribute.WarningsEntry
-	nil,                    // 20: lab.v1.Request.ChartsEntry
+	(*Empty)(nil),            // 0: lab.v1.Empty
+	(*InfoResponse)(nil),     // 1: lab.v1.InfoResponse
+	(*Footprint)(nil),        // 2: lab.v1.Footprint
+	(*SchemaResponse)(nil),   // 3: lab.v1.SchemaResponse
+	(*Attribute)(nil),        // 4: lab.v1.Attribute
+	(*Request)(nil),          // 5: lab.v1.Request
+	(*Cluster)(nil),          // 6: lab.v1.Cluster
+	(*Lab)(nil),              // 7: lab.v1.Lab
+	(*ChartOverride)(nil),    // 8: lab.v1.ChartOverride
+	(*Update)(nil),           // 9: lab.v1.Update
+	(*Event)(nil),            // 10: lab.v1.Event
+	(*Result)(nil),           // 11: lab.v1.Result
+	(*Release)(nil),          // 12: lab.v1.Release
+	(*HealthResponse)(nil),   // 13: lab.v1.HealthResponse
+	(*Check)(nil),            // 14: lab.v1.Check
+	(*Endpoint)(nil),         // 15: lab.v1.Endpoint
+	(*RenderResponse)(nil),   // 16: lab.v1.RenderResponse
+	(*RenderedChart)(nil),    // 17: lab.v1.RenderedChart
+	(*ValidateResponse)(nil), // 18: lab.v1.ValidateResponse
+	(*Diagnostic)(nil),       // 19: lab.v1.Diagnostic
+	nil,                      // 20: lab.v1.InfoResponse.DashboardsEntry
+	nil,                      // 21: lab.v1.Attribute.WarningsEntry
+	nil,                      // 22: lab.v1.Request.ChartsEntry
 }
 var file_labv1_lab_proto_depIdxs = []int32{
 	2,  // 0: lab.v1.InfoResponse.footprint:type_name -> lab.v1.Footprint
-	18, // 1: lab.v1.InfoResponse.dashboards:type_name -> lab.v1.InfoResponse.DashboardsEntry
-	4,  // 2: lab.v1.SchemaResponse.attributes:type_name -> lab.v1.Attribute
-	19, // 3: lab.v1.Attribute.warnings:type_name -> lab.v1.Attribute.WarningsEntry
-	6,  // 4: lab.v1.Request.cluster:type_name -> lab.v1.Cluster
-	7,  // 5: lab.v1.Request.lab:type_name -> lab.v1.Lab
-	20, // 6: lab.v1.Request.charts:type_name -> lab.v1.Request.ChartsEntry
-	10, // 7: lab.v1.Update.event:type_name -> lab.v1.Event
-	11, // 8: lab.v1.Update.result:type_name -> lab.v1.Result
-	12, // 9: lab.v1.Result.releases:type_name -> lab.v1.Release
-	14, // 10: lab.v1.HealthResponse.checks:type_name -> lab.v1.Check
-	15, // 11: lab.v1.HealthResponse.endpoints:type_name -> lab.v1.Endpoint
-	17, // 12: lab.v1.RenderResponse.charts:type_name -> lab.v1.RenderedChart
-	8,  // 13: lab.v1.Request.ChartsEntry.value:type_name -> lab.v1.ChartOverride
-	0,  // 14: lab.v1.Stack.Info:input_type -> lab.v1.Empty
-	0,  // 15: lab.v1.Stack.Schema:input_type -> lab.v1.Empty
-	5,  // 16: lab.v1.Stack.Render:input_type -> lab.v1.Request
-	5,  // 17: lab.v1.Stack.Install:input_type -> lab.v1.Request
-	5,  // 18: lab.v1.Stack.Health:input_type -> lab.v1.Request
-	5,  // 19: lab.v1.Stack.Backup:input_type -> lab.v1.Request
-	5,  // 20: lab.v1.Stack.Restore:input_type -> lab.v1.Request
-	5,  // 21: lab.v1.Stack.Uninstall:input_type -> lab.v1.Request
-	1,  // 22: lab.v1.Stack.Info:output_type -> lab.v1.InfoResponse
-	3,  // 23: lab.v1.Stack.Schema:output_type -> lab.v1.SchemaResponse
-	16, // 24: lab.v1.Stack.Render:output_type -> lab.v1.RenderResponse
-	9,  // 25: lab.v1.Stack.Install:output_type -> lab.v1.Update
-	13, // 26: lab.v1.Stack.Health:output_type -> lab.v1.HealthResponse
-	9,  // 27: lab.v1.Stack.Backup:output_type -> lab.v1.Update
-	9,  // 28: lab.v1.Stack.Restore:output_type -> lab.v1.Update
-	9,  // 29: lab.v1.Stack.Uninstall:output_type -> lab.v1.Update
-	22, // [22:30] is the sub-list for method output_type
-	14, // [14:22] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	20, // 1: lab.v1.InfoResponse.dashboards:type_name -> lab.v1.InfoResponse.DashboardsEntry
+	2,  // 2: lab.v1.InfoResponse.footprint_per_node:type_name -> lab.v1.Footprint
+	4,  // 3: lab.v1.SchemaResponse.attributes:type_name -> lab.v1.Attribute
+	21, // 4: lab.v1.Attribute.warnings:type_name -> lab.v1.Attribute.WarningsEntry
+	4,  // 5: lab.v1.Attribute.nested:type_name -> lab.v1.Attribute
+	6,  // 6: lab.v1.Request.cluster:type_name -> lab.v1.Cluster
+	7,  // 7: lab.v1.Request.lab:type_name -> lab.v1.Lab
+	22, // 8: lab.v1.Request.charts:type_name -> lab.v1.Request.ChartsEntry
+	10, // 9: lab.v1.Update.event:type_name -> lab.v1.Event
+	11, // 10: lab.v1.Update.result:type_name -> lab.v1.Result
+	12, // 11: lab.v1.Result.releases:type_name -> lab.v1.Release
+	14, // 12: lab.v1.HealthResponse.checks:type_name -> lab.v1.Check
+	15, // 13: lab.v1.HealthResponse.endpoints:type_name -> lab.v1.Endpoint
+	17, // 14: lab.v1.RenderResponse.charts:type_name -> lab.v1.RenderedChart
+	19, // 15: lab.v1.ValidateResponse.diagnostics:type_name -> lab.v1.Diagnostic
+	8,  // 16: lab.v1.Request.ChartsEntry.value:type_name -> lab.v1.ChartOverride
+	0,  // 17: lab.v1.Stack.Info:input_type -> lab.v1.Empty
+	0,  // 18: lab.v1.Stack.Schema:input_type -> lab.v1.Empty
+	5,  // 19: lab.v1.Stack.Validate:input_type -> lab.v1.Request
+	5,  // 20: lab.v1.Stack.Render:input_type -> lab.v1.Request
+	5,  // 21: lab.v1.Stack.Install:input_type -> lab.v1.Request
+	5,  // 22: lab.v1.Stack.Health:input_type -> lab.v1.Request
+	5,  // 23: lab.v1.Stack.Backup:input_type -> lab.v1.Request
+	5,  // 24: lab.v1.Stack.Restore:input_type -> lab.v1.Request
+	5,  // 25: lab.v1.Stack.Uninstall:input_type -> lab.v1.Request
+	1,  // 26: lab.v1.Stack.Info:output_type -> lab.v1.InfoResponse
+	3,  // 27: lab.v1.Stack.Schema:output_type -> lab.v1.SchemaResponse
+	18, // 28: lab.v1.Stack.Validate:output_type -> lab.v1.ValidateResponse
+	16, // 29: lab.v1.Stack.Render:output_type -> lab.v1.RenderResponse
+	9,  // 30: lab.v1.Stack.Install:output_type -> lab.v1.Update
+	13, // 31: lab.v1.Stack.Health:output_type -> lab.v1.HealthResponse
+	9,  // 32: lab.v1.Stack.Backup:output_type -> lab.v1.Update
+	9,  // 33: lab.v1.Stack.Restore:output_type -> lab.v1.Update
+	9,  // 34: lab.v1.Stack.Uninstall:output_type -> lab.v1.Update
+	26, // [26:35] is the sub-list for method output_type
+	17, // [17:26] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_labv1_lab_proto_init() }
@@ -1570,7 +1732,7 @@ func file_labv1_lab_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_labv1_lab_proto_rawDesc), len(file_labv1_lab_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

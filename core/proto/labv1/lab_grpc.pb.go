@@ -25,6 +25,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	Stack_Info_FullMethodName      = "/lab.v1.Stack/Info"
 	Stack_Schema_FullMethodName    = "/lab.v1.Stack/Schema"
+	Stack_Validate_FullMethodName  = "/lab.v1.Stack/Validate"
 	Stack_Render_FullMethodName    = "/lab.v1.Stack/Render"
 	Stack_Install_FullMethodName   = "/lab.v1.Stack/Install"
 	Stack_Health_FullMethodName    = "/lab.v1.Stack/Health"
@@ -42,6 +43,9 @@ type StackClient interface {
 	// Schema lists the attributes the plugin's `stack` block accepts.
 	Schema(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*SchemaResponse, error)
 	// Render returns the chart values Install would apply, secrets masked.
+	// Validate checks a decoded config before anything changes: cross-field rules the schema
+	// cannot say. Plugins built before it answer Unimplemented, which means no diagnostics.
+	Validate(ctx context.Context, in *Request, opts ...grpc.CallOption) (*ValidateResponse, error)
 	Render(ctx context.Context, in *Request, opts ...grpc.CallOption) (*RenderResponse, error)
 	// Install converges the stack to the config; it is idempotent.
 	Install(ctx context.Context, in *Request, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Update], error)
@@ -74,6 +78,16 @@ func (c *stackClient) Schema(ctx context.Context, in *Empty, opts ...grpc.CallOp
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(SchemaResponse)
 	err := c.cc.Invoke(ctx, Stack_Schema_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *stackClient) Validate(ctx context.Context, in *Request, opts ...grpc.CallOption) (*ValidateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ValidateResponse)
+	err := c.cc.Invoke(ctx, Stack_Validate_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +199,9 @@ type StackServer interface {
 	// Schema lists the attributes the plugin's `stack` block accepts.
 	Schema(context.Context, *Empty) (*SchemaResponse, error)
 	// Render returns the chart values Install would apply, secrets masked.
+	// Validate checks a decoded config before anything changes: cross-field rules the schema
+	// cannot say. Plugins built before it answer Unimplemented, which means no diagnostics.
+	Validate(context.Context, *Request) (*ValidateResponse, error)
 	Render(context.Context, *Request) (*RenderResponse, error)
 	// Install converges the stack to the config; it is idempotent.
 	Install(*Request, grpc.ServerStreamingServer[Update]) error
@@ -208,6 +225,9 @@ func (UnimplementedStackServer) Info(context.Context, *Empty) (*InfoResponse, er
 }
 func (UnimplementedStackServer) Schema(context.Context, *Empty) (*SchemaResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Schema not implemented")
+}
+func (UnimplementedStackServer) Validate(context.Context, *Request) (*ValidateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Validate not implemented")
 }
 func (UnimplementedStackServer) Render(context.Context, *Request) (*RenderResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Render not implemented")
@@ -280,6 +300,24 @@ func _Stack_Schema_Handler(srv interface{}, ctx context.Context, dec func(interf
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(StackServer).Schema(ctx, req.(*Empty))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Stack_Validate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(Request)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StackServer).Validate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Stack_Validate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StackServer).Validate(ctx, req.(*Request))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -378,6 +416,10 @@ var Stack_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Schema",
 			Handler:    _Stack_Schema_Handler,
+		},
+		{
+			MethodName: "Validate",
+			Handler:    _Stack_Validate_Handler,
 		},
 		{
 			MethodName: "Render",
