@@ -92,6 +92,8 @@ type Provider struct {
 	cfg Config
 	// minFreeDisk is what the disk check wants free on data_dir's file system.
 	minFreeDisk uint64
+	// createTimeout replaces CreateTimeout when set (tests).
+	createTimeout time.Duration
 }
 
 var _ cluster.Provider = (*Provider)(nil)
@@ -105,7 +107,12 @@ func New(c *config.Config) (*Provider, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return p, diags
 	}
-	if _, err := cfg.ClusterConfig(context.Background()); err != nil {
+	// k3d warns about a data_dir that does not exist yet; Create makes it before k3d looks.
+	check := cfg
+	if existing, err := nearestExisting(cfg.DataDir); err == nil {
+		check.DataDir = existing
+	}
+	if _, err := check.ClusterConfig(context.Background()); err != nil {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid k3d cluster",
 			Detail: err.Error() + ".", Subject: blockRange(c).Ptr()})
 	}
@@ -185,57 +192,62 @@ func (p *Provider) Create(ctx context.Context, opts cluster.CreateOptions) error
 	if err := cluster.PreflightError(p.hostChecks(false)); err != nil {
 		return err
 	}
+	// The folder exists before k3d checks the mount, and goes again if the create fails.
+	madeDir, err := ensureDir(p.cfg.DataDir)
+	if err != nil {
+		return err
+	}
 	cc, err := p.cfg.ClusterConfig(ctx)
 	if err != nil {
-		return err
-	}
-	madeDataDir, err := ensureDir(p.cfg.DataDir)
-	if err != nil {
-		return err
-	}
-	err = bounded(ctx, CreateTimeout, "creating the k3d cluster", func(ctx context.Context) error {
-		if err := k3dclient.ClusterRun(ctx, runtimes.Docker, cc); err != nil {
-			return err
+		err = fmt.Errorf("checking the config: %w", err)
+	} else {
+		err = bounded(ctx, p.createLimit(), "creating the k3d cluster", func(ctx context.Context) error {
+			if err := k3dclient.ClusterRun(ctx, runtimes.Docker, cc); err != nil {
+				return err
+			}
+			return p.injectHarborHost(ctx, &cc.Cluster)
+		})
+		if err != nil {
+			err = p.explainCreate(err)
 		}
-		return p.injectHarborHost(ctx, &cc.Cluster)
-	})
+	}
 	if err == nil {
-		_, err = p.Connect(ctx)
+		if _, err = p.Connect(ctx); err != nil {
+			err = fmt.Errorf("reading the kubeconfig: %w", err)
+		}
 	}
 	if err == nil {
 		return nil
 	}
-	err = fmt.Errorf("create k3d cluster %q: %w", p.cfg.Name, err)
+	err = fmt.Errorf("create k3d cluster %q failed while %w", p.cfg.Name, err)
 	if opts.Retain {
 		return fmt.Errorf("%w (kept what was made, as asked; lab destroy removes it)", err)
 	}
-	return p.rollback(err, cc, madeDataDir)
+	return p.rollback(err, madeDir)
 }
 
-// rollback removes what a failed create made, on a fresh context: the create's own may be
+// createLimit is CreateTimeout unless a test shortened it.
+func (p *Provider) createLimit() time.Duration {
+	if p.createTimeout > 0 {
+		return p.createTimeout
+	}
+	return CreateTimeout
+}
+
+// rollback removes what a failed create made (containers, network, volumes, kubeconfig
+// entries, the data folder if lab made it), on a fresh context: the create's own may be
 // the one that expired.
-func (p *Provider) rollback(cause error, cc *v1alpha5.ClusterConfig, madeDataDir bool) error {
+func (p *Provider) rollback(cause error, madeDir string) error {
 	err := bounded(context.Background(), rollbackTimeout, "rolling back", func(ctx context.Context) error {
-		return k3dclient.ClusterDelete(ctx, runtimes.Docker, &cc.Cluster, k3dtypes.ClusterDeleteOpts{SkipRegistryCheck: true})
+		return errors.Join(p.removeCluster(ctx), p.forgetKubeconfig(ctx))
 	})
-	if madeDataDir {
-		_ = os.Remove(p.cfg.DataDir) // only if still empty
+	if madeDir != "" {
+		err = errors.Join(err, os.RemoveAll(madeDir))
 	}
 	if err != nil {
-		return fmt.Errorf("%w; the rollback failed too: %v (remove the containers named k3d-%s-*)", cause, err, p.cfg.Name)
+		return fmt.Errorf("%w; the rollback failed too: %v (remove what is left with lab destroy, or docker rm -f the containers named k3d-%s-*)", cause, err, p.cfg.Name)
 	}
 	return fmt.Errorf("%w (rolled back: nothing of the cluster is left)", cause)
-}
-
-// ensureDir creates dir if needed and reports whether it did.
-func ensureDir(dir string) (bool, error) {
-	if _, err := os.Stat(dir); err == nil {
-		return false, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return false, fmt.Errorf("data_dir: %w", err)
-	}
-	return true, nil
 }
 
 // Start starts the nodes of a stopped cluster and waits for the servers.
@@ -283,17 +295,12 @@ func (p *Provider) Stop(ctx context.Context) error {
 // Delete removes the cluster's containers, network and volumes and the lab's kubeconfig.
 // data_dir, which holds the stacks' volumes, goes only with opts.PurgeData.
 func (p *Provider) Delete(ctx context.Context, opts cluster.DeleteOptions) error {
-	c, err := p.lookup(ctx)
-	if err != nil {
+	if _, err := p.lookup(ctx); err != nil {
 		return err
 	}
-	if c != nil {
-		err := bounded(ctx, DeleteTimeout, "deleting the k3d cluster", func(ctx context.Context) error {
-			return k3dclient.ClusterDelete(ctx, runtimes.Docker, c, k3dtypes.ClusterDeleteOpts{})
-		})
-		if err != nil {
-			return fmt.Errorf("delete k3d cluster %q: %w", p.cfg.Name, err)
-		}
+	err := bounded(ctx, DeleteTimeout, "deleting the k3d cluster", p.removeCluster)
+	if err != nil {
+		return fmt.Errorf("delete k3d cluster %q: %w", p.cfg.Name, err)
 	}
 	if err := p.forgetKubeconfig(ctx); err != nil {
 		return err
@@ -338,5 +345,18 @@ func bounded(parent context.Context, limit time.Duration, what string, fn func(c
 	if err := parent.Err(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	return fmt.Errorf("%s did not finish within %s", what, limit)
+	return timeoutError{what, limit}
 }
+
+// errTimeout matches the error of an operation that ran out of its time limit.
+var errTimeout = errors.New("timed out")
+
+type timeoutError struct {
+	what  string
+	limit time.Duration
+}
+
+func (e timeoutError) Error() string {
+	return fmt.Sprintf("%s did not finish within %s", e.what, e.limit)
+}
+func (e timeoutError) Is(target error) bool { return target == errTimeout }
