@@ -85,3 +85,54 @@ func ServeCharts(dir string, names ...string) (string, func(), error) {
 	}
 	return srv.URL, srv.Close, nil
 }
+
+// UpstreamCharts is the folder of the real upstream charts, packaged
+// (../shared/refs/upstream-charts beside the repository). A test that proves a stack
+// against its real chart calls it and skips, saying why, when the folder is absent (a
+// fresh clone); CI always has it.
+func UpstreamCharts(t testing.TB) string {
+	t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(filepath.Dir(root), "shared", "refs", "upstream-charts")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("the real upstream charts are not here (%s): %v", dir, err)
+	}
+	return dir
+}
+
+// UpstreamRepo serves the real upstream charts as an HTTP chart repository for the test
+// (the same path as a real repository) and returns its URL; it skips as UpstreamCharts.
+func UpstreamRepo(t testing.TB) string {
+	t.Helper()
+	src := UpstreamCharts(t)
+	dir := t.TempDir()
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if filepath.Ext(e.Name()) != ".tgz" {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	t.Cleanup(srv.Close)
+	idx, err := repo.IndexDirectory(dir, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := idx.WriteFile(filepath.Join(dir, "index.yaml"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return srv.URL
+}
