@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
 
 // Every invalid fixture fails validation with exit code 2 and the diagnostic its first
@@ -97,4 +99,23 @@ func TestValidateLaunchesNothingOnceCached(t *testing.T) {
 	now := time.Now()
 	require.NoError(t, os.Chtimes(alpha, now, now))
 	assert.NotContains(t, l.ok("validate", "--log-level", "debug").stderr, "starting plugin")
+}
+
+// A plugin's own rule (testkit refuses a tag given twice) is reported by validate and plan
+// at the list element it is about, before anything is touched; the answer is cached with
+// the config, so a warm validate launches nothing, and a fixed config passes.
+func TestPluginValidateAtItsAttribute(t *testing.T) {
+	l := newLab(t, header("rules.local")+"stack \"beta\" {\n  tags = [\"a\", \"b\",\n    \"a\"]\n}\n")
+	for _, cmd := range []string{"validate", "plan"} {
+		r := l.run(cmd)
+		assert.Equal(t, 2, r.code, "%s", r)
+		assert.Contains(t, r.stderr, `lab.hcl:11:5: error: Invalid value for "tags[2]": tag "a" is given twice.`)
+	}
+	warm := l.run("validate", "--log-level", "debug")
+	assert.NotContains(t, warm.stderr, "starting plugin", "the answer for this config is cached")
+	_, err := client(t).Kube.CoreV1().ConfigMaps("testkit").Get(context.Background(), "beta", metav1GetOptions)
+	assert.True(t, apierrors.IsNotFound(err), "nothing was installed: %v", err)
+
+	l.write(header("rules.local") + "stack \"beta\" {\n  tags = [\"a\", \"b\"]\n}\n")
+	l.ok("validate")
 }

@@ -48,6 +48,19 @@ func (s *Stack) Info() sdk.Info {
 
 func (s *Stack) Config() any { return &Config{Behaviour: "ok", Delay: "0s", Replicas: 1} }
 
+// Validate has a rule the schema cannot say: a tag may be given once.
+func (s *Stack) Validate(_ context.Context, req *sdk.Request) sdk.Diagnostics {
+	var d sdk.Diagnostics
+	seen := map[string]bool{}
+	for i, tag := range req.Config.(*Config).Tags {
+		if seen[tag] {
+			d.Errorf(sdk.Index("tags", i), "tag %q is given twice.", tag)
+		}
+		seen[tag] = true
+	}
+	return d
+}
+
 func (s *Stack) Install(ctx context.Context, req *sdk.Request) (*sdk.Result, error) {
 	cfg := req.Config.(*Config)
 	req.Emit("work", "working for %s", cfg.Delay)
