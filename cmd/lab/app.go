@@ -26,6 +26,8 @@ type globals struct {
 	output      string
 	logLevel    string
 	parallelism int
+	lock        engine.LockOptions // writers only (lock.go)
+	trustAll    bool               // lab plugins lock --upgrade: no lock file check (pluginslock.go)
 	stdout      io.Writer
 	stderr      io.Writer
 }
@@ -110,8 +112,12 @@ func (g *globals) engine(path string) (*engine.Engine, func(), error) {
 		return nil, nil, invalid(errSilent)
 	}
 	log := g.logger()
-	host := pluginhost.New(pluginhost.Options{CacheFile: pluginhost.DefaultCacheFile(), Logger: log})
-	e := &engine.Engine{Config: cfg, Host: host, Provider: prov, Parallelism: g.parallelism, Log: log}
+	lf, err := g.lockFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	host := pluginhost.New(pluginhost.Options{CacheFile: pluginhost.DefaultCacheFile(), LockFile: lf, Logger: log})
+	e := &engine.Engine{Config: cfg, Host: host, Provider: prov, Parallelism: g.parallelism, Log: log, Lock: g.lock}
 	return e, host.Close, nil
 }
 

@@ -41,6 +41,9 @@ func applyCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if err := g.recordPlugins(g.path(args), plan); err != nil {
+					return err
+				}
 				return g.finish(rep, "apply")
 			})
 		},

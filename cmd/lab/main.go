@@ -36,6 +36,7 @@ var errSilent = errors.New("")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() { <-ctx.Done(); stop() }() // the first signal winds down; a second ends lab at once
 	root := newRoot()
 	root.SetArgs(terraformStyle(os.Args[1:]))
 	err := root.ExecuteContext(ctx)
@@ -70,6 +71,7 @@ func newRoot() *cobra.Command {
 		statusCmd(g), preflightCmd(g), restartCmd(g), hostsCmd(g), openCmd(g), logsCmd(g), topCmd(g),
 		troubleshootCmd(g),
 	)
+	lockFlags(root, g)
 	return root
 }
 

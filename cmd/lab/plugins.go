@@ -11,7 +11,7 @@ import (
 )
 
 func pluginsCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "plugins",
 		Short: "List the stack plugins found: name, version, protocol, path",
 		Args:  cobra.NoArgs,
@@ -54,4 +54,6 @@ func pluginsCmd(g *globals) *cobra.Command {
 			return tw.Flush()
 		},
 	}
+	cmd.AddCommand(pluginsLockCmd(g))
+	return cmd
 }

@@ -60,8 +60,16 @@ func (e *Engine) ApplyPlan(ctx context.Context, plan *Plan, opts ApplyOptions) (
 	if err != nil {
 		return nil, err
 	}
+	ctx, unlock, err := e.lock(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	kc, err := kube.Connect(conn, e.log())
 	if err != nil {
+		return nil, err
+	}
+	if err := e.replan(ctx, plan, kc); err != nil {
 		return nil, err
 	}
 	st := state.New(kc.Kube)
@@ -116,18 +124,19 @@ func (e *Engine) preflight(ctx context.Context, plan *Plan) error {
 	if !ok {
 		return nil
 	}
-	return cluster.PreflightError(pf.Preflight(ctx, Footprint(plan.stacks)))
+	return cluster.PreflightError(pf.Preflight(ctx, Footprint(plan.stacks, e.Provider)))
 }
 
-// Footprint sums what the stacks' plugins say they need.
-func Footprint(stacks []*Stack) sdk.Footprint {
+// Footprint sums what the stacks' plugins say they need on the provider's cluster: what
+// runs once, plus what runs on every node times the nodes (3 when the provider can't say).
+func Footprint(stacks []*Stack, p cluster.Provider) sdk.Footprint {
+	nodes := int64(3)
+	if nc, ok := p.(cluster.NodeCounter); ok {
+		nodes = int64(nc.NodeCount())
+	}
 	var f sdk.Footprint
 	for _, s := range stacks {
-		p := s.Plugin.Info.Footprint
-		f.CPURequestMillis += p.CPURequestMillis
-		f.MemoryRequestBytes += p.MemoryRequestBytes
-		f.CPULimitMillis += p.CPULimitMillis
-		f.MemoryLimitBytes += p.MemoryLimitBytes
+		f = f.Plus(s.Plugin.Info.Footprint, 1).Plus(s.Plugin.Info.FootprintPerNode, nodes)
 	}
 	return f
 }
@@ -161,9 +170,9 @@ func (e *Engine) installAll(ctx context.Context, st *state.Store, kc *kube.Clien
 				res = e.verify(ctx, kc, s, plan.records[s.Name])
 			}
 			if res == nil {
-				sem <- struct{}{}
-				res = e.install(ctx, st, conn, s, byName[s.Name].Action, plan.records[s.Name])
-				<-sem
+				res = e.whenFree(ctx, sem, s, func() *StackResult {
+					return e.install(ctx, st, conn, s, byName[s.Name].Action, plan.records[s.Name])
+				})
 			}
 			outcome.Store(s.Name, res.Outcome)
 			results[i] = *res
@@ -226,13 +235,17 @@ func (e *Engine) install(ctx context.Context, st *state.Store, conn sdk.Cluster,
 	})
 	r := StackResult{Stack: s.Name, Action: action, Outcome: OK, Step: step, Result: res, Duration: time.Since(start)}
 	rec := state.Record{Stack: s.Name, PluginVersion: s.Plugin.Info.Version, PluginSHA256: s.Plugin.SHA256, ConfigHash: s.Hash,
-		Config: s.ConfigJSON, DependsOn: s.DependsOn, Status: state.Installed}
+		DependsOn: s.DependsOn, Status: state.Installed}
+	rec.Config, rec.Sensitive = state.Redact(s.ConfigJSON, s.Plugin.Schema)
 	if res != nil {
 		rec.Releases = res.Releases
 	}
 	if err != nil {
 		r.Outcome, r.Err = Failed, fmt.Errorf("stack %s failed in step %q: %w", s.Name, step, err)
 		rec.Status, rec.Error = state.Failed, err.Error()
+		if errors.Is(err, ErrInterrupted) {
+			rec.Status = state.Interrupted
+		}
 		rec.Releases = prev.Releases
 	}
 	if perr := st.Put(context.WithoutCancel(ctx), rec); perr != nil && r.Err == nil {
@@ -242,25 +255,37 @@ func (e *Engine) install(ctx context.Context, st *state.Store, conn sdk.Cluster,
 	return &r
 }
 
+// InterruptGrace is how long a running plugin may still work after an interrupt (Ctrl-C,
+// SIGTERM, a lost lock) before its context ends and it is stopped.
+var InterruptGrace = 2 * time.Second
+
+// ErrInterrupted marks work stopped by an interrupt.
+var ErrInterrupted = errors.New("interrupted")
+
 // call launches a stack's plugin and runs fn with a deadline. A plugin that does not
-// return in time or dies is stopped, so no process is left behind.
+// return in time or dies is stopped, so no process is left behind. When ctx ends (an
+// interrupt), the plugin gets InterruptGrace to finish before it is told to stop.
 func (e *Engine) call(ctx context.Context, stack string, timeout time.Duration, fn func(context.Context, *sdk.Client) (*sdk.Result, error)) (*sdk.Result, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("%w before it started (%v)", ErrInterrupted, context.Cause(ctx))
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
-	p, err := e.Host.Launch(ctx, stack)
+	defer context.AfterFunc(ctx, func() { time.AfterFunc(InterruptGrace, cancel) })()
+	p, err := e.Host.Launch(pctx, stack)
 	if err != nil {
 		return nil, err
 	}
-	res, err := fn(ctx, p.Client)
+	res, err := fn(pctx, p.Client)
 	switch {
 	case err == nil:
 		return res, nil
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		e.Host.Stop(stack)
-		return nil, fmt.Errorf("did not finish within %s; the plugin was stopped", timeout)
 	case ctx.Err() != nil:
 		e.Host.Stop(stack)
-		return nil, ctx.Err()
+		return nil, fmt.Errorf("%w (%v): the plugin was stopped after a grace of %s", ErrInterrupted, context.Cause(ctx), InterruptGrace)
+	case errors.Is(pctx.Err(), context.DeadlineExceeded):
+		e.Host.Stop(stack)
+		return nil, fmt.Errorf("did not finish within %s; the plugin was stopped", timeout)
 	case errors.Is(err, sdk.ErrPluginGone) || p.Exited():
 		e.Host.Stop(stack)
 		return nil, fmt.Errorf("the plugin process ended unexpectedly (%w)", err)

@@ -77,6 +77,11 @@ func (e *Engine) Restore(ctx context.Context, src string, names []string) (*Repo
 	if err != nil {
 		return nil, err
 	}
+	ctx, unlock, err := e.lock(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	rep := &Report{}
 	for _, s := range stacks {
 		r := e.work(ctx, s, conn, Restore, filepath.Join(work, s.Name), func(ctx context.Context, c *sdk.Client, req *sdk.Request) (*sdk.Result, error) {

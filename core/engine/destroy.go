@@ -47,6 +47,11 @@ func (e *Engine) Destroy(ctx context.Context, opts DestroyOptions) (*Report, err
 		if err != nil {
 			return nil, err
 		}
+		var unlock func()
+		if ctx, unlock, err = e.lock(ctx, conn); err != nil {
+			return nil, err
+		}
+		defer unlock()
 		if rep.Results, err = e.uninstallRecorded(ctx, conn, opts.UninstallOptions); err != nil {
 			return rep, err
 		}

@@ -193,7 +193,8 @@ func (e *Engine) Troubleshoot(ctx context.Context, dest string) error {
 		_ = os.WriteFile(filepath.Join(dir, name), b, 0o600)
 	}
 	if src, err := os.ReadFile(e.Config.Path); err == nil {
-		put("lab.hcl", string(src))
+		stacks, _ := e.Validate(ctx)
+		put("lab.hcl", string(redactHCL(src, stacks)))
 	}
 	record := func(name string, v any, err error) {
 		if err != nil {

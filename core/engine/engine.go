@@ -34,6 +34,8 @@ type Engine struct {
 	// Parallelism bounds how many stacks work at once.
 	Parallelism int
 	Log         hclog.Logger
+	// Lock says how writers take the lab's lock (lock.go).
+	Lock LockOptions
 }
 
 // Stack is an enabled stack block resolved against its plugin.

@@ -16,6 +16,17 @@ func (e *Engine) Restart(ctx context.Context) error {
 	if !p.Owned() {
 		return fmt.Errorf("lab does not restart the %s cluster %q it did not create", p.Kind(), p.Name())
 	}
+	if st, err := p.Status(ctx); err == nil && st.Running { // a stopped cluster holds no lock
+		conn, err := p.Connect(ctx)
+		if err != nil {
+			return err
+		}
+		var unlock func()
+		if ctx, unlock, err = e.lock(ctx, conn); err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	e.observer().Start("cluster", Action("stop"))
 	if err := p.Stop(ctx); err != nil {
 		return fmt.Errorf("stop cluster %s: %w", p.Name(), err)

@@ -25,6 +25,7 @@ type Host struct {
 	dirs  []string
 	log   hclog.Logger
 	cache *cache
+	lock  *LockFile
 
 	mu      sync.Mutex
 	found   map[string]string
@@ -37,7 +38,9 @@ type Options struct {
 	Dirs []string
 	// CacheFile keeps plugin descriptions between runs; none when empty.
 	CacheFile string
-	Logger    hclog.Logger
+	// LockFile, when set, refuses plugins whose checksum differs from it (lockfile.go).
+	LockFile *LockFile
+	Logger   hclog.Logger
 }
 
 // New returns a host over the plugins found in the search path.
@@ -48,7 +51,7 @@ func New(opts Options) *Host {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
-	return &Host{dirs: opts.Dirs, log: opts.Logger, cache: openCache(opts.CacheFile), running: map[string]*Plugin{}}
+	return &Host{dirs: opts.Dirs, log: opts.Logger, cache: openCache(opts.CacheFile), lock: opts.LockFile, running: map[string]*Plugin{}}
 }
 
 // DefaultCacheFile is where descriptions are cached: the user cache folder.
@@ -136,7 +139,11 @@ func (h *Host) Launch(ctx context.Context, name string) (*Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := launch(ctx, name, path, h.log.Named(name))
+	secure, err := h.trusted(name, path)
+	if err != nil {
+		return nil, err
+	}
+	p, err := launch(ctx, name, path, secure, h.log.Named(name))
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +177,7 @@ func (h *Host) Close() {
 	wg.Wait()
 }
 
-func launch(ctx context.Context, name, path string, log hclog.Logger) (*Plugin, error) {
+func launch(ctx context.Context, name, path string, secure *plugin.SecureConfig, log hclog.Logger) (*Plugin, error) {
 	cmd := exec.Command(path)
 	dieWithParent(cmd)
 	client := plugin.NewClient(&plugin.ClientConfig{
@@ -179,6 +186,7 @@ func launch(ctx context.Context, name, path string, log hclog.Logger) (*Plugin, 
 			sdk.ProtocolVersion: {sdk.PluginName: &sdk.GRPCPlugin{}},
 		},
 		Cmd:              cmd,
+		SecureConfig:     secure,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		Logger:           log,
@@ -222,6 +230,9 @@ var versionMismatch = regexp.MustCompile(`Plugin version: (\d+), Client versions
 
 // explain rewrites go-plugin's start-up errors into what the user should do.
 func explain(err error) error {
+	if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
+		return fmt.Errorf("the binary changed after its checksum was checked: refused (%w)", err)
+	}
 	if m := versionMismatch.FindStringSubmatch(err.Error()); m != nil {
 		return fmt.Errorf("plugin speaks protocol version %s, this lab speaks version %s: "+
 			"rebuild the plugin against the SDK of this lab release (or use a lab release that speaks version %s)",

@@ -27,12 +27,15 @@ const (
 
 // Record is what lab knows of one installed stack.
 type Record struct {
-	Stack         string          `json:"stack"`
-	PluginVersion string          `json:"pluginVersion"`
-	PluginSHA256  string          `json:"pluginSHA256"`
-	ConfigHash    string          `json:"configHash"`
-	Config        json.RawMessage `json:"config"`
-	DependsOn     []string        `json:"dependsOn,omitempty"`
+	Stack         string `json:"stack"`
+	PluginVersion string `json:"pluginVersion"`
+	PluginSHA256  string `json:"pluginSHA256"`
+	ConfigHash    string `json:"configHash"`
+	// Config is the config it was installed with, without sensitive values (Redact);
+	// Sensitive holds their hashes.
+	Config    json.RawMessage   `json:"config"`
+	Sensitive map[string]string `json:"sensitive,omitempty"`
+	DependsOn []string          `json:"dependsOn,omitempty"`
 	// Status is installed or failed.
 	Status    string        `json:"status"`
 	Error     string        `json:"error,omitempty"`
@@ -44,6 +47,8 @@ type Record struct {
 const (
 	Installed = "installed"
 	Failed    = "failed"
+	// Interrupted: the apply was stopped (Ctrl-C, SIGTERM) while the stack was installing.
+	Interrupted = "interrupted"
 )
 
 // Store reads and writes records as ConfigMaps.
@@ -80,7 +85,7 @@ func (s *Store) Put(ctx context.Context, r Record) error {
 	if err != nil {
 		return err
 	}
-	if err := s.ensureNamespace(ctx); err != nil {
+	if err := s.EnsureNamespace(ctx); err != nil {
 		return err
 	}
 	cm := &corev1.ConfigMap{
@@ -135,8 +140,8 @@ func (s *Store) waitGone(ctx context.Context) error {
 	}
 }
 
-// ensureNamespace creates lab-system; one left terminating by a destroy is waited for.
-func (s *Store) ensureNamespace(ctx context.Context) error {
+// EnsureNamespace creates lab-system; one left terminating by a destroy is waited for.
+func (s *Store) EnsureNamespace(ctx context.Context) error {
 	nss := s.kube.CoreV1().Namespaces()
 	if got, err := nss.Get(ctx, Namespace, metav1.GetOptions{}); err == nil {
 		if got.Status.Phase != corev1.NamespaceTerminating {
