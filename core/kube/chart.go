@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -23,19 +24,26 @@ import (
 	"github.com/nexolab/lab/core/sdk"
 )
 
-// Chart names a chart: an http(s) chart repository, an oci:// registry, or a local folder.
+// Chart names a chart: an http(s) chart repository, an oci:// registry, or a local folder;
+// or it is Embedded in the plugin (go:embed), the chart's folder at the FS's root.
 type Chart struct {
 	Repository string
 	Name       string
 	Version    string
+	Embedded   fs.FS
 }
 
-func (c Chart) String() string { return fmt.Sprintf("%s %s from %s", c.Name, c.Version, c.Repository) }
+func (c Chart) String() string {
+	if c.Embedded != nil {
+		return fmt.Sprintf("%s %s (embedded in the plugin)", c.Name, c.Version)
+	}
+	return fmt.Sprintf("%s %s from %s", c.Name, c.Version, c.Repository)
+}
 
 // Override applies a `chart "<name>" {}` block of lab.hcl to the chart.
 func (c Chart) Override(o sdk.ChartOverride) Chart {
 	if o.Repository != "" {
-		c.Repository = o.Repository
+		c.Repository, c.Embedded = o.Repository, nil
 	}
 	if o.Version != "" {
 		c.Version = o.Version
@@ -85,6 +93,9 @@ func (c *Client) Load(ctx context.Context, ch Chart) (*chart.Chart, error) {
 
 // loadLocal takes a chart folder, a folder holding <name>/, or one holding <name>-<version>.tgz.
 func loadLocal(ch Chart) (*chart.Chart, error) {
+	if ch.Embedded != nil {
+		return loadEmbedded(ch.Embedded)
+	}
 	dir := expandHome(ch.Repository)
 	for _, p := range []string{filepath.Join(dir, ch.Name), dir} {
 		if exists(filepath.Join(p, "Chart.yaml")) {
@@ -95,6 +106,23 @@ func loadLocal(ch Chart) (*chart.Chart, error) {
 		return loader.LoadFile(tgz)
 	}
 	return nil, fmt.Errorf("no chart %s in %s", ch.Name, dir)
+}
+
+// loadEmbedded loads a chart whose files are the FS.
+func loadEmbedded(fsys fs.FS) (*chart.Chart, error) {
+	var files []*loader.BufferedFile
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, p)
+		files = append(files, &loader.BufferedFile{Name: p, Data: b})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return loader.LoadFiles(files)
 }
 
 func exists(path string) bool {

@@ -74,6 +74,10 @@ func YAML(values map[string]any) string {
 
 // Rendered is what `lab render` shows of a release: its chart and its values, masked.
 func (r Release) Rendered() sdk.RenderedChart {
+	repo := r.Chart.Repository
+	if r.Chart.Embedded != nil {
+		repo = "(embedded in the plugin)"
+	}
 	return sdk.RenderedChart{Release: r.Name, Namespace: r.Namespace, Chart: r.Chart.Name,
-		Version: r.Chart.Version, Repository: r.Chart.Repository, ValuesYAML: YAML(Mask(r.Values))}
+		Version: r.Chart.Version, Repository: repo, ValuesYAML: YAML(Mask(r.Values))}
 }

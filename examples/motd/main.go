@@ -1,11 +1,15 @@
 // Command lab-plugin-motd is the example stack of docs/writing-a-plugin.md: a web page
-// that says the lab's message of the day, at motd.<domain>.
+// that says the lab's message of the day, at motd.<domain>, from a chart embedded in the
+// plugin.
 package main
 
 import (
 	"context"
-	"fmt"
+	"embed"
+	"io/fs"
+	"strings"
 
+	"github.com/nexolab/lab/core/helmstack"
 	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/sdk"
 )
@@ -18,99 +22,61 @@ type Config struct {
 	Replicas int    `hcl:"replicas" min:"1" max:"3" doc:"how many pods serve it"`
 }
 
-// Stack is the motd stack. Unimplemented gives it Render, Backup and Restore.
-type Stack struct{ sdk.Unimplemented }
+//go:embed all:chart
+var files embed.FS
 
-func New() *Stack { return &Stack{} }
+// chart is the embedded chart; a `chart "motd" {}` block in lab.hcl can replace it.
+var chart = kube.Chart{Name: "motd", Version: "0.1.0", Embedded: must(fs.Sub(files, "chart"))}
 
-func (*Stack) Info() sdk.Info {
-	return sdk.Info{Name: "motd", Version: "0.1.0", Description: "message of the day", DependsOn: []string{"ingress"}}
+var page = kube.Container{Name: "echo", Replicas: 1, CPU: "10m", Memory: "16Mi", CPULimit: "100m", MemoryLimit: "32Mi"}
+
+// New returns the motd stack: a config, a namespace, one chart and its values, one check.
+func New() *helmstack.Stack[Config] {
+	fixed, _ := kube.FootprintOf([]kube.Container{page})
+	return helmstack.New(helmstack.Spec[Config]{
+		Info: sdk.Info{Name: "motd", Version: "0.1.0", Description: "message of the day",
+			DependsOn: []string{"ingress"}, Footprint: fixed, Dashboards: map[string]string{"motd": "motd"}},
+		Defaults: func() *Config { return &Config{Message: "Welcome to the lab", Replicas: 1} },
+		Validate: func(cfg *Config, _ *sdk.Request, d *sdk.Diagnostics) {
+			if strings.TrimSpace(cfg.Message) == "" {
+				d.Errorf("message", "the message of the day is empty.")
+			}
+		},
+		Namespaces: func(*Config) []helmstack.Namespace { return []helmstack.Namespace{{Name: "motd"}} },
+		Releases: func(s *helmstack.Session[Config]) ([]kube.Release, error) {
+			return []kube.Release{{Name: "motd", Namespace: "motd", Chart: chart, Values: map[string]any{
+				"message": s.Config.Message, "replicas": s.Config.Replicas, "host": s.Host("motd"),
+				"resources": page.Resources(),
+			}}}, nil
+		},
+		Rollouts: []helmstack.Rollout{{Check: "deployment", Name: "motd"}},
+		Checks:   probe,
+		Endpoints: func(s *helmstack.Session[Config]) []sdk.Endpoint {
+			return []sdk.Endpoint{{Name: "motd", URL: "http://" + s.Host("motd")}}
+		},
+	})
 }
 
-// Config returns the defaults; lab.hcl overrides them.
-func (*Stack) Config() any { return &Config{Message: "Welcome to the lab", Replicas: 1} }
-
-const namespace = "motd"
-
-func (*Stack) Install(ctx context.Context, req *sdk.Request) (*sdk.Result, error) {
-	cfg := req.Config.(*Config)
-	c, err := kube.Connect(req.Cluster, req.Logger())
-	if err != nil {
-		return nil, err
+// probe asks the page for itself through the API server; on kwok no container runs.
+func probe(ctx context.Context, s *helmstack.Session[Config], h *sdk.Health) {
+	if s.Simulated() {
+		h.SkipSimulated("page", "")
+		return
 	}
-	if err := c.EnsureNamespace(ctx, namespace, nil); err != nil {
-		return nil, err
-	}
-	req.Emit("apply", "serving %q at motd.%s", cfg.Message, req.Lab.Domain)
-	changed, err := c.ApplyYAML(ctx, namespace, manifest(cfg, req.Lab.Domain))
-	if err != nil {
-		return nil, err
-	}
-	// Wait through the API: on a simulated cluster the pods become Ready too.
-	err = c.WaitWorkloads(ctx, req, "rollout", []kube.Workload{{Kind: "Deployment", Namespace: namespace, Name: "motd"}})
-	return &sdk.Result{Changed: changed, Summary: "motd is served"}, err
-}
-
-func (*Stack) Health(ctx context.Context, req *sdk.Request) (*sdk.Health, error) {
-	c, err := kube.Connect(req.Cluster, req.Logger())
-	if err != nil {
-		return nil, err
-	}
-	h := &sdk.Health{Endpoints: []sdk.Endpoint{{Name: "motd", URL: "http://motd." + req.Lab.Domain}}}
-	w, err := c.Workload(ctx, "Deployment", namespace, "motd")
+	body, err := s.Kube.ProbeService(ctx, "motd", "motd", "http", "/")
 	switch {
 	case err != nil:
-		h.Add("deployment", sdk.Unhealthy, "%v", err)
-	case !w.Found:
-		h.Add("deployment", sdk.Unhealthy, "deployment motd is missing")
-	case !w.Done:
-		h.Add("deployment", sdk.Unhealthy, "%s", w)
+		h.Add("page", sdk.Unhealthy, "%v", err)
+	case !strings.Contains(string(body), s.Config.Message):
+		h.Add("page", sdk.Degraded, "the page does not say %q", s.Config.Message)
 	default:
-		h.Add("deployment", sdk.Healthy, "%s", w)
+		h.Add("page", sdk.Healthy, "the page says %q", s.Config.Message)
 	}
-	return h, nil
 }
 
-func (*Stack) Uninstall(ctx context.Context, req *sdk.Request) (*sdk.Result, error) {
-	c, err := kube.Connect(req.Cluster, req.Logger())
+func must(f fs.FS, err error) fs.FS {
 	if err != nil {
-		return nil, err
+		panic(err)
 	}
-	return &sdk.Result{Changed: true}, c.DeleteNamespace(ctx, namespace)
-}
-
-func manifest(cfg *Config, domain string) string {
-	return fmt.Sprintf(`apiVersion: apps/v1
-kind: Deployment
-metadata: {name: motd, labels: {app: motd}}
-spec:
-  replicas: %d
-  selector: {matchLabels: {app: motd}}
-  template:
-    metadata: {labels: {app: motd}}
-    spec:
-      containers:
-        - name: echo
-          image: hashicorp/http-echo:1.0
-          args: [%q, "-listen=:8080"]
-          ports: [{containerPort: 8080}]
-          resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {cpu: 100m, memory: 32Mi}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: motd}
-spec:
-  selector: {app: motd}
-  ports: [{port: 80, targetPort: 8080}]
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: {name: motd}
-spec:
-  rules:
-    - host: motd.%s
-      http:
-        paths:
-          - {path: /, pathType: Prefix, backend: {service: {name: motd, port: {number: 80}}}}
-`, cfg.Replicas, "-text="+cfg.Message, domain)
+	return f
 }
