@@ -25,7 +25,7 @@ func preflightCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				checks := pf.Preflight(cmd.Context(), engine.Footprint(stacks))
+				checks := pf.Preflight(cmd.Context(), engine.Footprint(stacks, e.Provider))
 				for _, c := range checks {
 					mark := "ok  "
 					if !c.OK {

@@ -2,6 +2,8 @@ package pluginhost
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -102,6 +104,30 @@ func (h *Host) Describe(ctx context.Context, name string) (Description, error) {
 	}
 	h.cache.store(path, d)
 	return d, nil
+}
+
+// Validate runs a plugin's Validate on a decoded config, launching the plugin only when
+// the cache has no answer for this binary and this exact request.
+func (h *Host) Validate(ctx context.Context, d Description, req *sdk.Request) (sdk.Diagnostics, error) {
+	sum := sha256.New()
+	for _, part := range [][]byte{[]byte(d.SHA256), []byte(req.Stack), []byte(req.Lab.Name), []byte(req.Lab.Domain), []byte(req.Lab.DataDir), req.ConfigJSON} {
+		sum.Write(part)
+		sum.Write([]byte{0})
+	}
+	key := hex.EncodeToString(sum.Sum(nil))
+	if diags, ok := h.cache.check(key); ok {
+		return diags, nil
+	}
+	p, err := h.Launch(ctx, d.Info.Name)
+	if err != nil {
+		return nil, err
+	}
+	diags, err := p.Client.Validate(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: validate: %w", d.Info.Name, err)
+	}
+	h.cache.storeCheck(key, diags)
+	return diags, nil
 }
 
 // SaveCache writes new descriptions to the cache file.
