@@ -25,12 +25,20 @@ import (
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := pickPort()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+func pickPort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func secret(t *testing.T) string {
@@ -161,7 +169,9 @@ type redisServer struct {
 	cmd       *exec.Cmd
 }
 
-func startRedis(t *testing.T) *redisServer {
+func startRedis(t *testing.T) *redisServer { return startRedisOn(t, freePort(t)) }
+
+func startRedisOn(t *testing.T, port int) *redisServer {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -169,11 +179,10 @@ func startRedis(t *testing.T) *redisServer {
 	}
 	dir := t.TempDir()
 	password := secret(t)
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	_, port, _ := net.SplitHostPort(addr)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	// The password is in a 0600 config file, not on the server's command line.
 	conf := filepath.Join(dir, "redis.conf")
-	cfg := fmt.Sprintf("bind 127.0.0.1\nport %s\ndir %s\nappendonly yes\nappendfsync always\nsave \"\"\nrequirepass %s\nlogfile %s\n",
+	cfg := fmt.Sprintf("bind 127.0.0.1\nport %d\ndir %s\nappendonly yes\nappendfsync always\nsave \"\"\nrequirepass %s\nlogfile %s\n",
 		port, dir, password, filepath.Join(dir, "log"))
 	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
