@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -107,6 +108,9 @@ func (p Postgres) BackupAll(ctx context.Context, dir string) error {
 		if err := p.Backup(ctx, db, filepath.Join(dir, fileName(db)+DumpSuffix)); err != nil {
 			return err
 		}
+	}
+	if err := removeStale(dir, dbs); err != nil {
+		return err
 	}
 	return writeDump(filepath.Join(dir, RolesFile), func(w io.Writer) error {
 		return p.run(ctx, maintenanceDB, []string{"pg_dumpall", "--roles-only", "--no-role-passwords"}, nil, w, nil)
@@ -225,6 +229,34 @@ func (p Postgres) restoreRoles(ctx context.Context, path string) error {
 		}
 	}
 	return nil
+}
+
+// removeStale deletes the dumps of databases the server no longer has, left in dir by
+// an earlier BackupAll, so that RestoreAll does not bring them back.
+func removeStale(dir string, dbs []string) error {
+	old, err := filepath.Glob(filepath.Join(dir, "*"+DumpSuffix))
+	if err != nil {
+		return err
+	}
+	keep := map[string]bool{}
+	for _, db := range dbs {
+		keep[filepath.Join(dir, fileName(db)+DumpSuffix)] = true
+	}
+	for _, p := range old {
+		if !keep[p] {
+			if err := errors.Join(os.Remove(p), ignoreMissing(os.Remove(p+SumSuffix))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func ignoreMissing(err error) error {
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
 }
 
 // dumpsIn lists the databases of a BackupAll folder.

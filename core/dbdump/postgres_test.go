@@ -2,6 +2,7 @@ package dbdump
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,7 +45,11 @@ func TestPostgresBackupAllRestoreAll(t *testing.T) {
 	want := snapshot(t, s)
 
 	dir := t.TempDir()
+	// A dump left by an earlier backup, of a database that no longer exists.
+	require.NoError(t, writeDump(filepath.Join(dir, "dropped.dump"), func(w io.Writer) error { _, err := io.WriteString(w, pgMagic); return err }))
 	require.NoError(t, s.BackupAll(ctx, dir))
+	assert.NoFileExists(t, filepath.Join(dir, "dropped.dump"))
+	assert.NoFileExists(t, filepath.Join(dir, "dropped.dump"+SumSuffix))
 	for _, name := range []string{"nexo.dump", "app-db.dump", "postgres.dump", RolesFile} {
 		st, err := os.Stat(filepath.Join(dir, name))
 		require.NoError(t, err, name)
