@@ -18,7 +18,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/nexolab/lab/core/kube"
-	"github.com/nexolab/lab/core/sdk"
 )
 
 // The label (and value) Grafana's dashboards sidecar looks for, in every namespace: the
@@ -175,23 +174,28 @@ func dashboardConfigMap(ns, folder string, d dashboard) *unstructured.Unstructur
 		"metadata": map[string]any{
 			"name":        d.cm,
 			"namespace":   ns,
-			"labels":      labels(map[string]string{dashboardLabel: dashboardValue}),
+			"labels":      map[string]any{dashboardLabel: dashboardValue},
 			"annotations": map[string]any{folderAnnotation: folder, "lab.nexolab.dev/source": d.file},
 		},
 		"data": map[string]any{d.key: string(d.json)},
 	}}
 }
 
+// ownDashboards selects the dashboard ConfigMaps the stack made.
+func ownDashboards(s *session) string {
+	return kube.StackLabel + "=" + s.Stack() + "," + dashboardLabel
+}
+
 // applyDashboards makes a ConfigMap of the lab's overview and of every dashboard of
 // dashboards_dir, and deletes those of files no longer there. It returns how many
 // ConfigMaps it created, changed or deleted.
-func applyDashboards(ctx context.Context, c *kube.Client, req *sdk.Request, cfg *Config, boards []dashboard) (int, error) {
-	all := append([]dashboard{overview(req)}, boards...)
+func applyDashboards(ctx context.Context, s *session, boards []dashboard) (int, error) {
+	cfg := s.Config
 	keep := map[string]bool{}
 	n := 0
-	for _, d := range all {
+	for _, d := range append([]dashboard{overview(s)}, boards...) {
 		keep[d.cm] = true
-		ch, err := c.ApplyObject(ctx, cfg.Namespace, dashboardConfigMap(cfg.Namespace, cfg.DashboardsFolder, d))
+		ch, err := s.Apply(ctx, dashboardConfigMap(cfg.Namespace, cfg.DashboardsFolder, d))
 		if err != nil {
 			return n, fmt.Errorf("dashboard %s: %w", d.file, err)
 		}
@@ -199,9 +203,21 @@ func applyDashboards(ctx context.Context, c *kube.Client, req *sdk.Request, cfg 
 			n++
 		}
 	}
-	req.Emit("dashboards", "%d dashboards of %s in Grafana folder %q", len(boards), orNone(cfg.DashboardsDir), cfg.DashboardsFolder)
-	k, err := pruneDashboards(ctx, c, cfg.Namespace, keep)
-	return n + k, err
+	s.Req.Emit("dashboards", "%d dashboards of %s in Grafana folder %q", len(boards), orNone(cfg.DashboardsDir), cfg.DashboardsFolder)
+	list, err := s.Kube.Kube.CoreV1().ConfigMaps(cfg.Namespace).List(ctx, metav1.ListOptions{LabelSelector: ownDashboards(s)})
+	if err != nil {
+		return n, err
+	}
+	for _, cm := range list.Items {
+		if keep[cm.Name] {
+			continue
+		}
+		if _, err := s.Kube.Delete(ctx, configMaps, cfg.Namespace, cm.Name); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 func orNone(dir string) string {
@@ -209,26 +225,6 @@ func orNone(dir string) string {
 		return "dashboards_dir (not set)"
 	}
 	return dir
-}
-
-// pruneDashboards deletes the lab's dashboard ConfigMaps not in keep.
-func pruneDashboards(ctx context.Context, c *kube.Client, ns string, keep map[string]bool) (int, error) {
-	list, err := c.Kube.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{
-		LabelSelector: ownerLabel + "=true," + dashboardLabel})
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, cm := range list.Items {
-		if keep[cm.Name] {
-			continue
-		}
-		if _, err := remove(ctx, c, configMaps, ns, cm.Name); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
 }
 
 // The four dashboards of the architecture document are dashboards the chart ships; these
@@ -247,15 +243,15 @@ const (
 
 // overview is the lab's own dashboard: where to find the architecture document's
 // dashboards, the other UIs, and the user's dashboards.
-func overview(req *sdk.Request) dashboard {
-	cfg := req.Config.(*Config)
+func overview(s *session) dashboard {
+	cfg, lab := s.Config, s.Req.Lab
 	var md strings.Builder
 	md.WriteString("### Dashboards of the lab\n\n| Architecture document | Grafana dashboard (folder " + kubeFolder + ") |\n|---|---|\n")
 	for _, d := range architectureDashboards {
 		fmt.Fprintf(&md, "| %s | [%s](/d/%s) |\n", d.Doc, d.Title, d.UID)
 	}
 	fmt.Fprintf(&md, "\nThe chart's other dashboards are in the folder **%s**; the dashboards of `dashboards_dir` in **%s**.\n\n", kubeFolder, cfg.DashboardsFolder)
-	fmt.Fprintf(&md, "Prometheus: http://prometheus.%s — Alertmanager: http://alertmanager.%s\n", req.Lab.Domain, req.Lab.Domain)
+	fmt.Fprintf(&md, "Prometheus: http://%s — Alertmanager: http://%s\n", s.Host("prometheus"), s.Host("alertmanager"))
 	board := map[string]any{
 		"title":         "Lab overview",
 		"uid":           overviewUID,
@@ -265,7 +261,7 @@ func overview(req *sdk.Request) dashboard {
 		"time":          map[string]any{"from": "now-1h", "to": "now"},
 		"panels": []any{
 			map[string]any{
-				"id": 1, "type": "text", "title": "Lab " + req.Lab.Name,
+				"id": 1, "type": "text", "title": "Lab " + lab.Name,
 				"gridPos": map[string]any{"h": 12, "w": 24, "x": 0, "y": 0},
 				"options": map[string]any{"mode": "markdown", "content": md.String()},
 			},

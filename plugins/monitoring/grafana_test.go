@@ -87,12 +87,13 @@ func backupAndRestore(t *testing.T, source, target *grafanaAPI, sourceDouble, ta
 	ctx := t.Context()
 	dir := t.TempDir()
 	require.NoError(t, source.login(ctx))
-	gi, err := backupGrafana(ctx, source, dir)
+	gi, written, err := backupGrafana(ctx, source, dir)
 	require.NoError(t, err)
 	assert.Equal(t, grafanaIndex{Folders: 3, Dashboards: 4, Datasources: 2}, gi)
 	files, err := listFiles(dir)
 	require.NoError(t, err)
 	sort.Strings(files)
+	assert.ElementsMatch(t, files, written, "the backup names every file it wrote")
 	assert.Equal(t, []string{
 		"grafana/dashboards/efa86fd1d0c121a26444b636a3f509a8.json", "grafana/dashboards/home.json",
 		"grafana/dashboards/nested.json", "grafana/dashboards/team-board.json",
@@ -112,9 +113,10 @@ func backupAndRestore(t *testing.T, source, target *grafanaAPI, sourceDouble, ta
 	assert.Less(t, pos["team"], pos["nexo"], "parents before children")
 
 	require.NoError(t, target.login(ctx))
-	r, err := restoreGrafana(ctx, target, dir)
+	r, read, err := restoreGrafana(ctx, target, dir)
 	require.NoError(t, err)
 	assert.Equal(t, restored{folders: 3, dashboards: 3, datasources: 1, provisioned: 2}, r)
+	assert.ElementsMatch(t, files, read, "the restore names every file it read")
 	wantF, wantB, wantD := state(sourceDouble)
 	gotF, gotB, gotD := state(targetDouble)
 	assert.Equal(t, wantF, gotF)
@@ -122,7 +124,7 @@ func backupAndRestore(t *testing.T, source, target *grafanaAPI, sourceDouble, ta
 	assert.Equal(t, wantD, gotD)
 
 	// A second restore finds everything in place and changes nothing.
-	_, err = restoreGrafana(ctx, target, dir)
+	_, _, err = restoreGrafana(ctx, target, dir)
 	require.NoError(t, err)
 	againF, againB, againD := state(targetDouble)
 	assert.Equal(t, gotF, againF)
@@ -241,3 +243,17 @@ func exposeOutside(t *testing.T, c *kube.Client, ns, name, ip string, port int) 
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// listFiles lists the files under dir, relative to it.
+func listFiles(dir string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		out = append(out, rel)
+		return err
+	})
+	return out, err
+}

@@ -7,9 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -18,149 +15,21 @@ import (
 	"github.com/nexolab/lab/core/sdk"
 )
 
-const simulatedReason = "no container runs on a simulated (kwok) cluster"
-
-func (s *Stack) Health(ctx context.Context, req *sdk.Request) (*sdk.Health, error) {
-	cfg := req.Config.(*Config)
-	c, err := kube.Connect(req.Cluster, req.Logger())
-	if err != nil {
-		return nil, err
-	}
-	ns, sim := cfg.Namespace, req.Cluster.Simulated
-	h := &sdk.Health{Endpoints: []sdk.Endpoint{
-		{Name: "grafana", URL: grafanaURL(req)},
-		{Name: "prometheus", URL: "http://prometheus." + req.Lab.Domain},
-		{Name: "alertmanager", URL: "http://alertmanager." + req.Lab.Domain},
-	}}
-	for _, w := range chartWorkloads {
-		checkWorkload(ctx, c, h, ns, w)
-	}
+// checks are the stack's own checks, after the kit's rollouts of the chart's workloads.
+func checks(ctx context.Context, s *session, h *sdk.Health) {
+	ns := s.Config.Namespace
 	for _, k := range operated {
-		checkOperated(ctx, c, h, ns, k, sim)
+		checkOperated(ctx, s.Kube, h, ns, k, s.Simulated())
 	}
-	checkRules(ctx, c, h, ns)
-	checkDashboards(ctx, c, h, ns)
-	if sim {
-		h.Add("prometheus targets", sdk.Skipped, "%s: Prometheus does not run", simulatedReason)
-		h.Add("grafana api", sdk.Skipped, "%s: Grafana does not run", simulatedReason)
-	} else {
-		checkTargets(ctx, c, h, ns)
-		checkGrafana(ctx, c, h, ns)
-	}
-	return h, nil
-}
-
-// chartWorkload is a workload the chart or a subchart makes, found by the labels the
-// upstream templates give it; name is what it is called in this release.
-type chartWorkload struct {
-	check, kind, name, selector string
-	// everyNode: a DaemonSet that must run on every node it can be scheduled on.
-	everyNode bool
-}
-
-var chartWorkloads = []chartWorkload{
-	{check: "operator rollout", kind: "Deployment", name: operatorName,
-		selector: "app=" + releaseName + "-operator,release=" + releaseName},
-	{check: "grafana rollout", kind: "Deployment", name: grafanaName,
-		selector: "app.kubernetes.io/name=grafana,app.kubernetes.io/instance=" + releaseName},
-	{check: "kube-state-metrics rollout", kind: "Deployment", name: ksmName,
-		selector: "app.kubernetes.io/name=kube-state-metrics,app.kubernetes.io/instance=" + releaseName},
-	{check: "node-exporter", kind: "DaemonSet", name: nodeExporter, everyNode: true,
-		selector: "app.kubernetes.io/name=prometheus-node-exporter,app.kubernetes.io/instance=" + releaseName},
-}
-
-// checkWorkload finds a workload by its labels and reports its rollout.
-func checkWorkload(ctx context.Context, c *kube.Client, h *sdk.Health, ns string, cw chartWorkload) {
-	names, err := workloadNames(ctx, c, ns, cw)
-	if err != nil {
-		h.Add(cw.check, sdk.Unhealthy, "%v", err)
+	checkRules(ctx, s.Kube, h, ns)
+	checkDashboards(ctx, s, h)
+	if s.Simulated() {
+		h.SkipSimulated("prometheus targets", "")
+		h.SkipSimulated("grafana api", "")
 		return
 	}
-	if len(names) == 0 {
-		h.Add(cw.check, sdk.Unhealthy, "no %s labelled %s in %s (the chart names it %s)", cw.kind, cw.selector, ns, cw.name)
-		return
-	}
-	status, msgs := sdk.Healthy, []string{}
-	for _, name := range names {
-		w, err := c.Workload(ctx, cw.kind, ns, name)
-		if err != nil {
-			h.Add(cw.check, sdk.Unhealthy, "%v", err)
-			return
-		}
-		msg := w.String()
-		if !w.Done || w.Ready < w.Desired {
-			status = sdk.Worse(status, sdk.Unhealthy)
-			msg += " (rollout not finished)"
-		}
-		if cw.everyNode {
-			st, m := onEveryNode(ctx, c, w)
-			status, msg = sdk.Worse(status, st), msg+m
-		}
-		msgs = append(msgs, msg)
-	}
-	h.Add(cw.check, status, "%s", strings.Join(msgs, ", "))
-}
-
-func workloadNames(ctx context.Context, c *kube.Client, ns string, cw chartWorkload) ([]string, error) {
-	opts := metav1.ListOptions{LabelSelector: cw.selector}
-	var names []string
-	switch cw.kind {
-	case "Deployment":
-		l, err := c.Kube.AppsV1().Deployments(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range l.Items {
-			names = append(names, d.Name)
-		}
-	case "DaemonSet":
-		l, err := c.Kube.AppsV1().DaemonSets(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range l.Items {
-			names = append(names, d.Name)
-		}
-	default:
-		return nil, fmt.Errorf("unexpected kind %s", cw.kind)
-	}
-	sort.Strings(names)
-	return names, nil
-}
-
-// onEveryNode compares a DaemonSet's scheduled pods with the nodes it can run on: Linux
-// nodes without a NoExecute taint (node-exporter tolerates NoSchedule).
-func onEveryNode(ctx context.Context, c *kube.Client, w kube.Workload) (sdk.Status, string) {
-	nodes, err := c.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return sdk.Unhealthy, fmt.Sprintf("; nodes: %v", err)
-	}
-	eligible := 0
-	for _, n := range nodes.Items {
-		if os := n.Labels["kubernetes.io/os"]; os != "" && os != "linux" {
-			continue
-		}
-		if hasTaint(n, corev1.TaintEffectNoExecute) {
-			continue
-		}
-		eligible++
-	}
-	switch {
-	case w.Desired == 0:
-		return sdk.Unhealthy, fmt.Sprintf("; scheduled on no node of %d", eligible)
-	case w.Desired < eligible:
-		return sdk.Degraded, fmt.Sprintf("; scheduled on %d of %d Linux nodes", w.Desired, eligible)
-	}
-	return sdk.Healthy, fmt.Sprintf(" on %d nodes", w.Desired)
-}
-
-func hasTaint(n corev1.Node, effect corev1.TaintEffect) bool {
-	for _, t := range n.Spec.Taints {
-		if t.Effect == effect {
-			return true
-		}
-	}
-	return false
+	checkTargets(ctx, s.Kube, h, ns)
+	checkGrafana(ctx, s.Kube, h, ns)
 }
 
 // operatedKind is a custom resource prometheus-operator turns into a StatefulSet.
@@ -185,15 +54,15 @@ var operated = []operatedKind{
 func checkOperated(ctx context.Context, c *kube.Client, h *sdk.Health, ns string, k operatedKind, simulated bool) {
 	obj, err := c.Dynamic.Resource(k.gvr).Namespace(ns).Get(ctx, k.name, metav1.GetOptions{})
 	switch {
-	case apierrors.IsNotFound(err) || meta.IsNoMatchError(err):
+	case err != nil && kube.IgnoreNotFound(err) == nil:
 		h.Add(k.check, sdk.Unhealthy, "%s %s/%s is missing", k.kind, ns, k.name)
 		return
 	case err != nil:
 		h.Add(k.check, sdk.Unhealthy, "%v", err)
 		return
 	case simulated:
-		h.Add(k.check, sdk.Skipped, "%s %s/%s exists, but %s: no operator makes its StatefulSet %s%s",
-			k.kind, ns, k.name, simulatedReason, k.prefix, k.name)
+		h.SkipSimulated(k.check, fmt.Sprintf("%s %s/%s exists; no operator makes its StatefulSet %s%s",
+			k.kind, ns, k.name, k.prefix, k.name))
 		return
 	}
 	status, msg := conditionsOf(obj)
@@ -258,7 +127,7 @@ func conditionsOf(obj *unstructured.Unstructured) (sdk.Status, string) {
 func checkRules(ctx context.Context, c *kube.Client, h *sdk.Health, ns string) {
 	obj, err := c.Dynamic.Resource(prometheusRules).Namespace(ns).Get(ctx, rulesName, metav1.GetOptions{})
 	if err != nil {
-		if apierrors.IsNotFound(err) {
+		if kube.IgnoreNotFound(err) == nil {
 			h.Add("alert rules", sdk.Unhealthy, "PrometheusRule %s/%s is missing", ns, rulesName)
 		} else {
 			h.Add("alert rules", sdk.Unhealthy, "%v", err)
@@ -287,7 +156,8 @@ func alertNames(obj *unstructured.Unstructured) []string {
 // document names, as the chart calls them.
 var chartDashboards = []string{"k8s-resources-cluster", "nodes", "k8s-resources-pod", "persistentvolumesusage"}
 
-func checkDashboards(ctx context.Context, c *kube.Client, h *sdk.Health, ns string) {
+func checkDashboards(ctx context.Context, s *session, h *sdk.Health) {
+	c, ns := s.Kube, s.Config.Namespace
 	var missing []string
 	for _, d := range chartDashboards {
 		name := releaseName + "-" + d
@@ -296,7 +166,7 @@ func checkDashboards(ctx context.Context, c *kube.Client, h *sdk.Health, ns stri
 			missing = append(missing, name)
 		}
 	}
-	own, err := c.Kube.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: ownerLabel + "=true," + dashboardLabel})
+	own, err := c.Kube.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: ownDashboards(s)})
 	if err != nil {
 		h.Add("dashboards", sdk.Unhealthy, "%v", err)
 		return
@@ -311,9 +181,9 @@ func checkDashboards(ctx context.Context, c *kube.Client, h *sdk.Health, ns stri
 // checkTargets asks Prometheus, through the API server's service proxy, for its scrape
 // targets and names those that are down.
 func checkTargets(ctx context.Context, c *kube.Client, h *sdk.Health, ns string) {
-	b, err := c.Kube.CoreV1().Services(ns).ProxyGet("http", promName, webPort, "/api/v1/targets", map[string]string{"state": "active"}).DoRaw(ctx)
+	b, err := c.ProbeService(ctx, ns, promName, webPort, "/api/v1/targets")
 	if err != nil {
-		h.Add("prometheus targets", sdk.Unhealthy, "GET /api/v1/targets of service %s: %v", promName, err)
+		h.Add("prometheus targets", sdk.Unhealthy, "%v", err)
 		return
 	}
 	st, msg := judgeTargets(b)
@@ -370,9 +240,9 @@ func judgeTargets(b []byte) (sdk.Status, string) {
 
 // checkGrafana asks Grafana's /api/health through the API server's service proxy.
 func checkGrafana(ctx context.Context, c *kube.Client, h *sdk.Health, ns string) {
-	b, err := c.Kube.CoreV1().Services(ns).ProxyGet("http", grafanaName, webPort, "/api/health", nil).DoRaw(ctx)
+	b, err := c.ProbeService(ctx, ns, grafanaName, webPort, "/api/health")
 	if err != nil {
-		h.Add("grafana api", sdk.Unhealthy, "GET /api/health of service %s: %v", grafanaName, err)
+		h.Add("grafana api", sdk.Unhealthy, "%v", err)
 		return
 	}
 	var r struct {

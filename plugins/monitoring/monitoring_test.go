@@ -15,6 +15,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
 
 	"github.com/nexolab/lab/core/kube"
@@ -24,6 +25,8 @@ import (
 )
 
 var cluster *testenv.Cluster
+
+var crds = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
 func TestMain(m *testing.M) { testenv.Main(m, 3, &cluster) }
 
@@ -139,9 +142,12 @@ func TestInstallOnKwok(t *testing.T) {
 		}, got)
 		assert.Equal(t, sdk.Healthy, h.Status())
 		assert.Contains(t, h.Endpoints, sdk.Endpoint{Name: "grafana", URL: "http://grafana.test.local"})
+		nodes, err := c.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		require.NoError(t, err)
+		require.Len(t, nodes.Items, 3)
 		for _, ch := range h.Checks {
 			if ch.Name == "node-exporter" {
-				assert.Contains(t, ch.Message, "3/3 ready on 3 nodes")
+				assert.Contains(t, ch.Message, "3/3 ready", "one on each of the 3 nodes")
 			}
 		}
 	})
@@ -149,12 +155,12 @@ func TestInstallOnKwok(t *testing.T) {
 	t.Run("quota holds the chart's containers", func(t *testing.T) {
 		// What runs on kwok: operator, Grafana and its two sidecars, kube-state-metrics and
 		// node-exporter on 3 nodes (no operator makes Prometheus and Alertmanager here).
-		want := []container{operatorRes, grafanaRes, sidecarRes, ksmRes, nodeExporterRes}
-		var cpu, mem int64
-		for _, w := range want {
-			cpu += int64(w.count) * milli(w.reqCPU)
-			mem += int64(w.count) * bytesOf(w.reqMem)
-		}
+		fixed, perNode := kube.FootprintOf([]kube.Container{operatorRes, grafanaRes, sidecarRes, ksmRes, nodeExporterRes})
+		nodes, err := c.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		require.NoError(t, err)
+		n := int64(len(nodes.Items))
+		cpu := fixed.CPURequestMillis + n*perNode.CPURequestMillis
+		mem := fixed.MemoryRequestBytes + n*perNode.MemoryRequestBytes
 		// The quota controller counts the pods in the background.
 		var q *corev1.ResourceQuota
 		require.Eventually(t, func() bool {
@@ -261,11 +267,20 @@ func TestInstallOnKwok(t *testing.T) {
 		res, err := in.s.Backup(ctx, &req)
 		require.NoError(t, err)
 		assert.Contains(t, res.Files, indexFile)
+		assert.Contains(t, res.Files, configMapsFile)
 		var idx index
 		require.NoError(t, readJSON(dir, indexFile, &idx))
 		assert.Equal(t, backupFormat, idx.Format)
 		assert.Contains(t, idx.Grafana.Skipped, "simulated")
-		assert.Contains(t, idx.ConfigMaps, "lab-dashboard-overview")
+		saved, err := os.ReadFile(filepath.Join(dir, configMapsFile))
+		require.NoError(t, err)
+		objs, err := kube.Decode(string(saved))
+		require.NoError(t, err)
+		var names []string
+		for _, o := range objs {
+			names = append(names, o.GetName())
+		}
+		assert.Contains(t, names, "lab-dashboard-overview")
 		for _, f := range res.Files {
 			st, err := os.Stat(filepath.Join(dir, f))
 			require.NoError(t, err)
@@ -273,7 +288,7 @@ func TestInstallOnKwok(t *testing.T) {
 		}
 		// A dashboard ConfigMap lost in the cluster comes back from the backup.
 		var lost string
-		for _, n := range idx.ConfigMaps {
+		for _, n := range names {
 			if strings.HasPrefix(n, "lab-dashboard-nexo-api-") {
 				lost = n
 			}
@@ -296,7 +311,7 @@ func TestInstallOnKwok(t *testing.T) {
 		require.NoError(t, err)
 		_, err = c.Dynamic.Resource(prometheusRules).Namespace(ns).Get(ctx, rulesName, metav1.GetOptions{})
 		assert.True(t, apierrors.IsNotFound(err))
-		cms, err := c.Kube.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: ownerLabel})
+		cms, err := c.Kube.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: kube.StackLabel})
 		require.NoError(t, err)
 		assert.Empty(t, cms.Items)
 		_, err = c.Kube.CoreV1().Secrets(ns).Get(ctx, adminSecret, metav1.GetOptions{})
@@ -306,23 +321,18 @@ func TestInstallOnKwok(t *testing.T) {
 		h, err := in.s.Health(ctx, in.req)
 		require.NoError(t, err)
 		assert.NotEqual(t, sdk.Healthy, h.Status())
+	})
 
+	t.Run("purge deletes the namespace and the monitoring.coreos.com CRDs", func(t *testing.T) {
 		req := *in.req
 		req.PurgeData = true
-		_, err = in.s.Uninstall(ctx, &req)
+		var events []string
+		req.OnEvent = func(e sdk.Event) { events = append(events, e.Step+": "+e.Message) }
+		_, err := in.s.Uninstall(ctx, &req)
 		require.NoError(t, err)
 		_, err = c.Kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		assert.True(t, apierrors.IsNotFound(err), "purge deletes the namespace")
-	})
-
-	t.Run("remove_crds deletes the monitoring.coreos.com CRDs", func(t *testing.T) {
-		cfg := *in.cfg
-		cfg.RemoveCRDs = true
-		req := *in.req
-		req.Config = &cfg
-		res, err := in.s.Uninstall(ctx, &req)
-		require.NoError(t, err)
-		assert.Contains(t, res.Summary, "5 CRDs deleted")
+		assert.Contains(t, events, "crds: deleted 5 CRDs of monitoring.coreos.com")
 		require.Eventually(t, func() bool {
 			list, err := c.Dynamic.Resource(crds).List(ctx, metav1.ListOptions{})
 			require.NoError(t, err)

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-
-	"github.com/nexolab/lab/core/kube"
 )
 
 // rulesName is the PrometheusRule lab adds to the chart's rules. Prometheus selects rules
@@ -104,22 +101,16 @@ func rulesObject(ns string) *unstructured.Unstructured {
 			},
 		}
 	}
-	obj := &unstructured.Unstructured{Object: map[string]any{
+	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "monitoring.coreos.com/v1",
 		"kind":       "PrometheusRule",
 		"metadata": map[string]any{
 			"name":      rulesName,
 			"namespace": ns,
-			"labels":    labels(map[string]string{"app.kubernetes.io/part-of": "lab"}),
+			"labels":    map[string]any{"app.kubernetes.io/part-of": "lab"},
 		},
 		"spec": map[string]any{
 			"groups": []any{map[string]any{"name": "lab.rules", "rules": rules}},
 		},
 	}}
-	return obj
-}
-
-// applyRules creates or updates the lab's PrometheusRule; it reports whether it changed.
-func applyRules(ctx context.Context, c *kube.Client, ns string) (bool, error) {
-	return c.ApplyObject(ctx, ns, rulesObject(ns))
 }

@@ -9,7 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/nexolab/lab/core/kube"
-	"github.com/nexolab/lab/core/sdk"
 )
 
 // The release is named like the chart, so the chart and its subcharts give their objects
@@ -35,34 +34,17 @@ const (
 
 var chart = kube.Chart{Repository: "https://prometheus-community.github.io/helm-charts", Name: "kube-prometheus-stack", Version: "88.5.3"}
 
-// release is the Helm release the config asks for, with the user's chart overrides.
-func release(cfg *Config, req *sdk.Request) kube.Release {
-	override := req.Charts[chart.Name]
+// release is the Helm release the config asks for; the kit merges the user's chart block.
+func release(s *session) kube.Release {
 	return kube.Release{
 		Name:        releaseName,
-		Namespace:   cfg.Namespace,
-		Chart:       chart.Override(override),
-		Values:      kube.Merge(values(cfg, req), override.Values),
+		Namespace:   s.Config.Namespace,
+		Chart:       chart,
+		Values:      values(s),
 		UpgradeCRDs: true,
 		// The first install pulls the images of Grafana, the operator and the admission
 		// webhook's hook Jobs; the stack's own timeout still bounds it.
 		Timeout: 10 * time.Minute,
-	}
-}
-
-func grafanaURL(req *sdk.Request) string { return "http://grafana." + req.Lab.Domain }
-
-// container is the resources of one container the stack runs, times how many run.
-type container struct {
-	name                           string
-	count                          int
-	reqCPU, reqMem, limCPU, limMem string
-}
-
-func (c container) values() map[string]any {
-	return map[string]any{
-		"requests": map[string]any{"cpu": c.reqCPU, "memory": c.reqMem},
-		"limits":   map[string]any{"cpu": c.limCPU, "memory": c.limMem},
 	}
 }
 
@@ -71,49 +53,32 @@ func (c container) values() map[string]any {
 // and 3 CPU/6Gi limit, leaving room for a rolling update of the Deployments and for the
 // admission webhook's hook Jobs.
 var (
-	operatorRes   = container{"prometheus-operator", 1, "50m", "64Mi", "100m", "192Mi"}
-	prometheusRes = container{"prometheus", 1, "200m", "512Mi", "750m", "1536Mi"}
+	operatorRes   = kube.Container{Name: "prometheus-operator", Path: []string{"prometheusOperator"}, Replicas: 1, CPU: "50m", Memory: "64Mi", CPULimit: "100m", MemoryLimit: "192Mi"}
+	prometheusRes = kube.Container{Name: "prometheus", Path: []string{"prometheus", "prometheusSpec"}, Replicas: 1, CPU: "200m", Memory: "512Mi", CPULimit: "750m", MemoryLimit: "1536Mi"}
 	// config-reloader runs beside Prometheus and beside Alertmanager (and as their init container).
-	reloaderRes     = container{"config-reloader", 2, "10m", "25Mi", "50m", "50Mi"}
-	alertmanagerRes = container{"alertmanager", 1, "20m", "48Mi", "100m", "128Mi"}
-	grafanaRes      = container{"grafana", 1, "100m", "192Mi", "300m", "512Mi"}
+	reloaderRes     = kube.Container{Name: "config-reloader", Path: []string{"prometheusOperator", "prometheusConfigReloader"}, Replicas: 2, CPU: "10m", Memory: "25Mi", CPULimit: "50m", MemoryLimit: "50Mi"}
+	alertmanagerRes = kube.Container{Name: "alertmanager", Path: []string{"alertmanager", "alertmanagerSpec"}, Replicas: 1, CPU: "20m", Memory: "48Mi", CPULimit: "100m", MemoryLimit: "128Mi"}
+	grafanaRes      = kube.Container{Name: "grafana", Path: []string{"grafana"}, Replicas: 1, CPU: "100m", Memory: "192Mi", CPULimit: "300m", MemoryLimit: "512Mi"}
 	// the dashboards and datasources sidecars of Grafana
-	sidecarRes      = container{"grafana sidecars", 2, "10m", "64Mi", "50m", "128Mi"}
-	ksmRes          = container{"kube-state-metrics", 1, "20m", "64Mi", "100m", "128Mi"}
-	nodeExporterRes = container{"node-exporter", 3, "10m", "24Mi", "100m", "64Mi"}
-	// run one at a time, before and after an install or upgrade; an init container only
-	initRes = container{"hook jobs and init containers", 0, "10m", "32Mi", "100m", "64Mi"}
+	sidecarRes      = kube.Container{Name: "grafana sidecars", Path: []string{"grafana", "sidecar"}, Replicas: 2, CPU: "10m", Memory: "64Mi", CPULimit: "50m", MemoryLimit: "128Mi"}
+	ksmRes          = kube.Container{Name: "kube-state-metrics", Path: []string{"kube-state-metrics"}, Replicas: 1, CPU: "20m", Memory: "64Mi", CPULimit: "100m", MemoryLimit: "128Mi"}
+	nodeExporterRes = kube.Container{Name: "node-exporter", Path: []string{"prometheus-node-exporter"}, PerNode: true, CPU: "10m", Memory: "24Mi", CPULimit: "100m", MemoryLimit: "64Mi"}
+	// run one at a time, before and after an install or upgrade; init containers only
+	hookRes = kube.Container{Name: "admission webhook hook jobs", Path: []string{"prometheusOperator", "admissionWebhooks", "patch"}, CPU: "10m", Memory: "32Mi", CPULimit: "100m", MemoryLimit: "64Mi"}
+	initRes = kube.Container{Name: "grafana init-chown-data", Path: []string{"grafana", "initChownData"}, CPU: "10m", Memory: "32Mi", CPULimit: "100m", MemoryLimit: "64Mi"}
 )
 
-var running = []container{operatorRes, prometheusRes, reloaderRes, alertmanagerRes, grafanaRes, sidecarRes, ksmRes, nodeExporterRes}
-
-// footprint sums what the running containers request and may use.
-func footprint() sdk.Footprint {
-	var f sdk.Footprint
-	for _, c := range running {
-		n := int64(c.count)
-		f.CPURequestMillis += n * milli(c.reqCPU)
-		f.MemoryRequestBytes += n * bytesOf(c.reqMem)
-		f.CPULimitMillis += n * milli(c.limCPU)
-		f.MemoryLimitBytes += n * bytesOf(c.limMem)
-	}
-	return f
-}
-
-func milli(q string) int64 { v := resource.MustParse(q); return v.MilliValue() }
-
-func bytesOf(q string) int64 { v := resource.MustParse(q); return v.Value() }
+var containers = []kube.Container{operatorRes, prometheusRes, reloaderRes, alertmanagerRes, grafanaRes, sidecarRes, ksmRes, nodeExporterRes, hookRes, initRes}
 
 // retentionSize keeps Prometheus' blocks under 85% of its volume, so the WAL and a
 // compaction still fit: Prometheus deletes old blocks by size as well as by age.
 func retentionSize(storage string) string {
-	return fmt.Sprintf("%dMiB", bytesOf(storage)*85/100>>20)
+	q := resource.MustParse(storage)
+	return fmt.Sprintf("%dMiB", q.Value()*85/100>>20)
 }
 
-func values(cfg *Config, req *sdk.Request) map[string]any {
-	domain := req.Lab.Domain
-	simulated := req.Cluster.Simulated
-	host := func(prefix string) string { return prefix + "." + domain }
+func values(s *session) map[string]any {
+	cfg, simulated, host := s.Config, s.Simulated(), s.Host
 
 	grafana := map[string]any{
 		"enabled":                  true,
@@ -124,15 +89,13 @@ func values(cfg *Config, req *sdk.Request) map[string]any {
 			"enabled": true, "hosts": []any{host("grafana")}, "path": "/",
 		},
 		"grafana.ini": map[string]any{
-			"server":    map[string]any{"root_url": grafanaURL(req)},
+			"server":    map[string]any{"root_url": grafanaURL(s)},
 			"analytics": map[string]any{"check_for_updates": false},
 			// The lab's overview is Grafana's home page; the sidecar writes each dashboard to
 			// <sidecar folder>/<folder annotation>/<key>.
 			"dashboards": map[string]any{"default_home_dashboard_path": "/tmp/dashboards/" + cfg.DashboardsFolder + "/" + overviewKey},
 		},
-		"resources": grafanaRes.values(),
 		"sidecar": map[string]any{
-			"resources": sidecarRes.values(),
 			// The chart's dashboards go to one folder, the user's to another.
 			"dashboards": map[string]any{
 				"annotations":      map[string]any{folderAnnotation: kubeFolder},
@@ -140,7 +103,6 @@ func values(cfg *Config, req *sdk.Request) map[string]any {
 				"provider":         map[string]any{"foldersFromFilesStructure": true},
 			},
 		},
-		"initChownData": map[string]any{"resources": initRes.values()},
 	}
 	// A volume needs a provisioner; a simulated cluster has none, and its claim would stay
 	// Pending and keep Grafana from being scheduled.
@@ -158,7 +120,6 @@ func values(cfg *Config, req *sdk.Request) map[string]any {
 		"config":  alertmanagerConfig(cfg),
 		"ingress": map[string]any{"enabled": true, "hosts": []any{host("alertmanager")}, "paths": []any{"/"}},
 		"alertmanagerSpec": map[string]any{
-			"resources":   alertmanagerRes.values(),
 			"externalUrl": "http://" + host("alertmanager"),
 		},
 	}
@@ -173,8 +134,8 @@ func values(cfg *Config, req *sdk.Request) map[string]any {
 			"lab.nexolab.dev/webhook-url-sha256": hex.EncodeToString(sum[:8])}}
 	}
 
-	nodeExporterValues := map[string]any{"resources": nodeExporterRes.values()}
-	if req.Cluster.Provider == "k3d" {
+	nodeExporterValues := map[string]any{}
+	if s.Req.Cluster.Provider == "k3d" {
 		// k3d's nodes are containers whose / is not a shared mount: the chart's
 		// HostToContainer propagation would keep node-exporter from starting.
 		nodeExporterValues["hostRootFsMount"] = map[string]any{"enabled": true, "mountPropagation": "None"}
@@ -186,7 +147,7 @@ func values(cfg *Config, req *sdk.Request) map[string]any {
 	// off here drops its Service, ServiceMonitor, rules and dashboard together.
 	controlPlane := map[string]any{"enabled": cfg.ControlPlaneMetrics}
 
-	return map[string]any{
+	v := map[string]any{
 		"grafana":      grafana,
 		"alertmanager": am,
 		"prometheus": map[string]any{
@@ -204,7 +165,6 @@ func values(cfg *Config, req *sdk.Request) map[string]any {
 						},
 					},
 				},
-				"resources":   prometheusRes.values(),
 				"externalUrl": "http://" + host("prometheus"),
 				// Monitors and rules of every stack, in every namespace, whatever their labels.
 				"serviceMonitorSelectorNilUsesHelmValues": false,
@@ -217,17 +177,11 @@ func values(cfg *Config, req *sdk.Request) map[string]any {
 			},
 		},
 		"prometheusOperator": map[string]any{
-			"resources":                operatorRes.values(),
-			"prometheusConfigReloader": map[string]any{"resources": reloaderRes.values()},
 			// The webhook validates PrometheusRules; on a simulated cluster no operator
 			// would answer it.
-			"admissionWebhooks": map[string]any{
-				"enabled": !simulated,
-				"patch":   map[string]any{"resources": initRes.values()},
-			},
+			"admissionWebhooks": map[string]any{"enabled": !simulated},
 		},
 		"kube-state-metrics": map[string]any{
-			"resources": ksmRes.values(),
 			// The lab's alert on stacks' pods finds lab namespaces by this label.
 			"metricLabelsAllowlist": []any{"namespaces=[app.kubernetes.io/managed-by]"},
 		},
@@ -245,6 +199,8 @@ func values(cfg *Config, req *sdk.Request) map[string]any {
 		"kubeProxy":             controlPlane,
 		"kubeEtcd":              controlPlane,
 	}
+	kube.SetResources(v, containers)
+	return v
 }
 
 // webhookFile is where Alertmanager finds the webhook URL: alertmanagerSpec.secrets mounts

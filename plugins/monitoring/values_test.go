@@ -32,6 +32,19 @@ func requestFor(cfg *Config, provider string) *sdk.Request {
 		Cluster: sdk.Cluster{Provider: provider, Simulated: provider == "kwok"}}
 }
 
+// releaseFor is the release Install would apply, the user's chart block merged in.
+func releaseFor(t *testing.T, req *sdk.Request) kube.Release {
+	t.Helper()
+	rels, err := New().Releases(t.Context(), req)
+	require.NoError(t, err)
+	require.Len(t, rels, 1)
+	return rels[0]
+}
+
+func valuesFor(t *testing.T, cfg *Config, provider string) map[string]any {
+	return releaseFor(t, requestFor(cfg, provider)).Values
+}
+
 // subcharts of kube-prometheus-stack 88.5.3 and their key lists. Keys under a subchart's
 // name are checked against that chart's own keys; kube-prometheus-stack documents a few
 // more under the same names (grafana.defaultDashboardsEnabled, ...), which count too.
@@ -55,7 +68,7 @@ func TestValuesUseOnlyChartKeys(t *testing.T) {
 	for name, cfg := range configs() {
 		for _, provider := range []string{"k3d", "kwok", "existing"} {
 			t.Run(name+"/"+provider, func(t *testing.T) {
-				vals := release(cfg, requestFor(cfg, provider)).Values
+				vals := valuesFor(t, cfg, provider)
 				rest := map[string]any{}
 				for k, v := range vals {
 					rest[k] = v
@@ -106,10 +119,10 @@ func nested(path string) map[string]any {
 func TestNoSecretInValues(t *testing.T) {
 	cfg := configs()["everything on"]
 	req := requestFor(cfg, "k3d")
-	out := kube.YAML(release(cfg, req).Values)
+	out := kube.YAML(releaseFor(t, req).Values)
 	assert.NotContains(t, out, "secret-token")
 	assert.NotContains(t, out, "adminPassword")
-	g := release(cfg, req).Values["grafana"].(map[string]any)
+	g := releaseFor(t, req).Values["grafana"].(map[string]any)
 	assert.Equal(t, map[string]any{"existingSecret": adminSecret, "userKey": "username", "passwordKey": "password"}, g["admin"])
 
 	rendered, err := New().Render(t.Context(), req)
@@ -130,7 +143,7 @@ func TestAlertmanagerReceiver(t *testing.T) {
 	assert.Equal(t, "lab-webhook", am["route"].(map[string]any)["receiver"])
 	hook := am["receivers"].([]any)[1].(map[string]any)["webhook_configs"].([]any)[0].(map[string]any)
 	assert.Equal(t, webhookFile, hook["url_file"])
-	spec := values(cfg, requestFor(cfg, "k3d"))["alertmanager"].(map[string]any)["alertmanagerSpec"].(map[string]any)
+	spec := valuesFor(t, cfg, "k3d")["alertmanager"].(map[string]any)["alertmanagerSpec"].(map[string]any)
 	assert.Equal(t, []any{webhookSecret}, spec["secrets"], "the Secret is mounted where url_file points")
 	sum := spec["podMetadata"].(map[string]any)["annotations"].(map[string]any)["lab.nexolab.dev/webhook-url-sha256"]
 	assert.Regexp(t, `^[0-9a-f]{16}$`, sum, "a new URL rolls Alertmanager")
@@ -140,7 +153,7 @@ func TestAlertmanagerReceiver(t *testing.T) {
 func TestPrometheusSpec(t *testing.T) {
 	cfg := New().Config().(*Config)
 	cfg.Retention, cfg.StorageSize = "15d", "20Gi"
-	spec := values(cfg, requestFor(cfg, "k3d"))["prometheus"].(map[string]any)["prometheusSpec"].(map[string]any)
+	spec := valuesFor(t, cfg, "k3d")["prometheus"].(map[string]any)["prometheusSpec"].(map[string]any)
 	assert.Equal(t, "15d", spec["retention"])
 	assert.Equal(t, "17408MiB", spec["retentionSize"], "85% of 20Gi")
 	vct := spec["storageSpec"].(map[string]any)["volumeClaimTemplate"].(map[string]any)["spec"].(map[string]any)
@@ -154,20 +167,20 @@ func TestPrometheusSpec(t *testing.T) {
 
 func TestK3sControlPlaneNotScrapedByDefault(t *testing.T) {
 	cfg := New().Config().(*Config)
-	v := values(cfg, requestFor(cfg, "k3d"))
+	v := valuesFor(t, cfg, "k3d")
 	for _, c := range []string{"kubeControllerManager", "kubeScheduler", "kubeProxy", "kubeEtcd"} {
 		assert.Equal(t, map[string]any{"enabled": false}, v[c], c)
 	}
 	cfg.ControlPlaneMetrics = true
-	v = values(cfg, requestFor(cfg, "existing"))
+	v = valuesFor(t, cfg, "existing")
 	assert.Equal(t, map[string]any{"enabled": true}, v["kubeEtcd"])
 }
 
 func TestNodeExporterMountOnK3d(t *testing.T) {
 	cfg := New().Config().(*Config)
-	ne := values(cfg, requestFor(cfg, "k3d"))["prometheus-node-exporter"].(map[string]any)
+	ne := valuesFor(t, cfg, "k3d")["prometheus-node-exporter"].(map[string]any)
 	assert.Equal(t, "None", ne["hostRootFsMount"].(map[string]any)["mountPropagation"])
-	ne = values(cfg, requestFor(cfg, "existing"))["prometheus-node-exporter"].(map[string]any)
+	ne = valuesFor(t, cfg, "existing")["prometheus-node-exporter"].(map[string]any)
 	assert.NotContains(t, ne, "hostRootFsMount", "other clusters keep the chart's HostToContainer")
 }
 
@@ -175,7 +188,7 @@ func TestNodeExporterMountOnK3d(t *testing.T) {
 // a hook Job and a rolling update of the largest Deployment, fit in the namespace quota.
 func TestResourcesFitTheQuota(t *testing.T) {
 	cfg := New().Config().(*Config)
-	v := values(cfg, requestFor(cfg, "k3d"))
+	v := valuesFor(t, cfg, "k3d")
 	for _, path := range []string{
 		"prometheusOperator.resources", "prometheusOperator.prometheusConfigReloader.resources",
 		"prometheusOperator.admissionWebhooks.patch.resources",
@@ -191,18 +204,18 @@ func TestResourcesFitTheQuota(t *testing.T) {
 			assert.NotEmpty(t, m["memory"], "%s.%s.memory", path, kind)
 		}
 	}
-	f := footprint()
+	info := New().Info()
+	assert.Equal(t, sdk.Footprint{CPURequestMillis: 10, MemoryRequestBytes: 24 << 20, CPULimitMillis: 100, MemoryLimitBytes: 64 << 20},
+		info.FootprintPerNode, "node-exporter runs on every node")
+	// On the lab's 3 nodes (1 server, 2 agents), as the host multiplies them.
+	f := add(info.Footprint, info.FootprintPerNode, 3)
 	assert.Equal(t, sdk.Footprint{CPURequestMillis: 460, MemoryRequestBytes: 1130 << 20, CPULimitMillis: 1850, MemoryLimitBytes: 3044 << 20}, f)
 	grafanaSurge := sidecarRes
-	grafanaSurge.count = 3 // a second Grafana pod during a rolling update: grafana + 2 sidecars, roughly
-	extra := []container{initRes, grafanaSurge, operatorRes, ksmRes}
-	for _, c := range extra {
-		n := int64(max(c.count, 1))
-		f.CPURequestMillis += n * milli(c.reqCPU)
-		f.MemoryRequestBytes += n * bytesOf(c.reqMem)
-		f.CPULimitMillis += n * milli(c.limCPU)
-		f.MemoryLimitBytes += n * bytesOf(c.limMem)
-	}
+	grafanaSurge.Replicas = 3 // a second Grafana pod during a rolling update: grafana + 2 sidecars, roughly
+	hook := hookRes
+	hook.Replicas = 1 // one hook Job at a time
+	extra, _ := kube.FootprintOf([]kube.Container{hook, grafanaSurge, operatorRes, ksmRes})
+	f = add(f, extra, 1)
 	q := func(s string) resource.Quantity { return resource.MustParse(s) }
 	hardCPU, hardMem, limCPU, limMem := q(quota.RequestsCPU), q(quota.RequestsMemory), q(quota.LimitsCPU), q(quota.LimitsMemory)
 	assert.LessOrEqual(t, f.CPURequestMillis, hardCPU.MilliValue())
@@ -210,7 +223,13 @@ func TestResourcesFitTheQuota(t *testing.T) {
 	assert.LessOrEqual(t, f.CPULimitMillis, limCPU.MilliValue())
 	assert.LessOrEqual(t, f.MemoryLimitBytes, limMem.Value())
 	assert.Equal(t, sdk.Footprint{CPURequestMillis: 460, MemoryRequestBytes: 1130 << 20, CPULimitMillis: 1850, MemoryLimitBytes: 3044 << 20},
-		New().Info().Footprint, "Info reports the footprint")
+		add(info.Footprint, info.FootprintPerNode, 3), "Info reports the footprint")
+}
+
+// add is a plus n times b.
+func add(a, b sdk.Footprint, n int64) sdk.Footprint {
+	return sdk.Footprint{CPURequestMillis: a.CPURequestMillis + n*b.CPURequestMillis, MemoryRequestBytes: a.MemoryRequestBytes + n*b.MemoryRequestBytes,
+		CPULimitMillis: a.CPULimitMillis + n*b.CPULimitMillis, MemoryLimitBytes: a.MemoryLimitBytes + n*b.MemoryLimitBytes}
 }
 
 func lookup(t *testing.T, v map[string]any, path string) map[string]any {
@@ -228,7 +247,7 @@ func lookup(t *testing.T, v map[string]any, path string) map[string]any {
 
 func TestIngressHostsWithoutClass(t *testing.T) {
 	cfg := New().Config().(*Config)
-	v := values(cfg, requestFor(cfg, "k3d"))
+	v := valuesFor(t, cfg, "k3d")
 	for comp, host := range map[string]string{"grafana": "grafana.nexo.local", "prometheus": "prometheus.nexo.local", "alertmanager": "alertmanager.nexo.local"} {
 		ing := lookup(t, v, comp+".ingress")
 		assert.Equal(t, true, ing["enabled"], comp)
@@ -244,7 +263,7 @@ func TestChartOverrideMergesOverGeneratedValues(t *testing.T) {
 		Repository: "oci://mirror.example/charts", Version: "88.5.4",
 		Values: map[string]any{"grafana": map[string]any{"defaultDashboardsTimezone": "browser"}},
 	}}
-	r := release(cfg, req)
+	r := releaseFor(t, req)
 	assert.Equal(t, "oci://mirror.example/charts", r.Chart.Repository)
 	assert.Equal(t, "88.5.4", r.Chart.Version)
 	g := r.Values["grafana"].(map[string]any)
@@ -253,18 +272,29 @@ func TestChartOverrideMergesOverGeneratedValues(t *testing.T) {
 	assert.True(t, r.UpgradeCRDs, "Helm does not upgrade CRDs by itself")
 }
 
+// Each rule's diagnostic names its attribute, which lab validate turns into the line and
+// column of lab.hcl; the kit refuses the config before any change.
 func TestValidate(t *testing.T) {
+	validate := func(cfg *Config) sdk.Diagnostics { return New().Validate(t.Context(), requestFor(cfg, "k3d")) }
 	good := New().Config().(*Config)
-	require.NoError(t, validate(good))
-	for name, mutate := range map[string]func(*Config){
-		"retention":   func(c *Config) { c.Retention = "10 days" },
-		"storage":     func(c *Config) { c.StorageSize = "lots" },
-		"small":       func(c *Config) { c.StorageSize = "100Mi" },
-		"webhook URL": func(c *Config) { c.AlertWebhookURL = "hooks.example.com" },
+	require.NoError(t, validate(good).Err())
+	for name, c := range map[string]struct {
+		mutate    func(*Config)
+		attribute string
+	}{
+		"retention":   {func(c *Config) { c.Retention = "10 days" }, "retention"},
+		"storage":     {func(c *Config) { c.StorageSize = "lots" }, "storage_size"},
+		"small":       {func(c *Config) { c.StorageSize = "100Mi" }, "storage_size"},
+		"webhook URL": {func(c *Config) { c.AlertWebhookURL = "hooks.example.com" }, "alert_webhook_url"},
 	} {
 		cfg := *good
-		mutate(&cfg)
-		assert.Error(t, validate(&cfg), name)
+		c.mutate(&cfg)
+		d := validate(&cfg)
+		assert.Error(t, d.Err(), name)
+		require.Len(t, d, 1, name)
+		assert.Equal(t, c.attribute, d[0].Attribute, name)
+		_, err := New().Install(t.Context(), requestFor(&cfg, "k3d"))
+		assert.ErrorContains(t, err, c.attribute+": ", "%s: Install refuses it before reaching a cluster", name)
 	}
 }
 
@@ -359,7 +389,7 @@ func TestTestChartRendersPluginValues(t *testing.T) {
 	require.NoError(t, err)
 	for _, provider := range []string{"k3d", "kwok"} {
 		cfg := configs()["everything on"]
-		r := release(cfg, requestFor(cfg, provider))
+		r := releaseFor(t, requestFor(cfg, provider))
 		in := action.NewInstall(&action.Configuration{})
 		in.ClientOnly, in.DryRun, in.ReleaseName, in.Namespace = true, true, r.Name, r.Namespace
 		in.KubeVersion = &chartutil.KubeVersion{Version: "v1.37.2", Major: "1", Minor: "37"}
