@@ -1,12 +1,20 @@
 package e2e
 
 import (
+	"archive/tar"
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -200,5 +208,168 @@ stack "beta" {
 			assert.Equal(t, state.Installed, record(t, "beta").Status)
 			assert.Regexp(t, `alpha\s+unchanged`, l.ok("plan").stdout, "converged")
 		})
+	}
+}
+
+// R9: the first apply pins each plugin in lab.lock.hcl; a binary that differs is refused
+// before it runs, naming both checksums and how to accept it; lab plugins lock --upgrade
+// accepts it.
+func TestPluginLockFile(t *testing.T) {
+	hcl := func(message string) string {
+		return header("pinned.local") + fmt.Sprintf("stack \"alpha\" {\n  message = %q\n}\n", message)
+	}
+	l := newLab(t, hcl("first"))
+	t.Cleanup(func() { l.run("destroy", "--yes", "--lock-timeout", "1m") })
+	// The lab's own ./bin comes first on the plugin search path.
+	own := filepath.Join(l.dir, "bin", "lab-plugin-alpha")
+	require.NoError(t, os.Mkdir(filepath.Dir(own), 0o755))
+	copyFile(t, filepath.Join(bin, "lab-plugin-alpha"), own)
+	require.NoError(t, os.Chmod(own, 0o755))
+
+	l.ok("apply")
+	lockFile := filepath.Join(l.dir, "lab.lock.hcl")
+	b, err := os.ReadFile(lockFile)
+	require.NoError(t, err, "the first apply writes the lock file")
+	first := sha256File(t, own)
+	assert.Regexp(t, `plugin "alpha" \{\n  version = "1\.0\.0"\n  sha256  = "`+first+`"\n\}`, string(b))
+
+	// Another binary under the same name: the same plugin with bytes appended.
+	f, err := os.OpenFile(own, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("not the binary the lab was applied with")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	second := sha256File(t, own)
+	l.write(hcl("second"))
+	for _, cmd := range [][]string{{"apply"}, {"plugins", "lock"}} {
+		r := l.run(cmd...)
+		assert.NotEqual(t, 0, r.code, "%s", r)
+		assert.Contains(t, r.stderr, "refused before it was started", "lab %v", cmd)
+		assert.Contains(t, r.stderr, first)
+		assert.Contains(t, r.stderr, second)
+		assert.Contains(t, r.stderr, "lab plugins lock --upgrade")
+	}
+	assert.Equal(t, "first", testkitMessage(t, "alpha"), "the refused plugin never ran")
+
+	r := l.ok("plugins", "lock", "--upgrade")
+	assert.Regexp(t, `alpha\s+1\.0\.0\s+upgraded`, r.stdout)
+	b, err = os.ReadFile(lockFile)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), second)
+	assert.NotContains(t, string(b), first)
+	l.ok("apply")
+	assert.Equal(t, "second", testkitMessage(t, "alpha"))
+	assert.Regexp(t, `alpha\s+1\.0\.0\s+unchanged`, l.ok("plugins", "lock").stdout)
+}
+
+func sha256File(t *testing.T, path string) string {
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// R7: known secrets (a sensitive attribute written in lab.hcl, a value read from the
+// environment, a generated password) never appear in what any command prints, at any
+// log level, in -o json, render, a troubleshoot archive, or any ConfigMap of the cluster.
+// Records keep a hash, so a changed secret is still a change.
+func TestSecretsStayOut(t *testing.T) {
+	const webhook = "https://hooks.example/R7-webhook-4f9c1e"
+	const token = "R7-env-token-8d2a77"
+	hcl := func(hook string) string {
+		return header("secrets.local") + fmt.Sprintf(`stack "monitoring" {
+  retention         = "7d"
+  alert_webhook_url = %q
+  chart "kube-prometheus-stack" {
+    repository = %q
+  }
+}
+stack "alpha" {
+  message   = "reads a token"
+  token_env = "R7_TOKEN"
+}
+`, hook, charts)
+	}
+	l := newLab(t, hcl(webhook))
+	l.env = append(l.env, "R7_TOKEN="+token)
+	t.Cleanup(func() { l.run("destroy", "--yes", "--lock-timeout", "1m") })
+
+	var outputs []string
+	run := func(args ...string) {
+		r := l.ok(args...)
+		outputs = append(outputs, fmt.Sprintf("lab %s:\n%s\n%s", strings.Join(args, " "), r.stdout, r.stderr))
+	}
+	run("validate", "--log-level", "trace")
+	run("plan", "-o", "json", "--log-level", "trace")
+	run("apply", "--log-level", "trace")
+	run("apply", "--refresh", "-o", "json", "--log-level", "trace")
+	for _, args := range [][]string{{"plan"}, {"status"}, {"health"}, {"render", "monitoring"}, {"credentials"}, {"plugins"}} {
+		run(append(args, "--log-level", "trace")...)
+		run(append(args, "-o", "json", "--log-level", "trace")...)
+	}
+	archive := filepath.Join(t.TempDir(), "troubleshoot.tar.gz")
+	run("troubleshoot", "--to", archive, "--log-level", "trace")
+	shown := l.ok("credentials", "monitoring", "--show-secrets", "-o", "json")
+	var creds []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(shown.stdout), &creds))
+	require.NotEmpty(t, creds)
+	password := fmt.Sprint(creds[0]["password"])
+	require.Len(t, password, 24, "a generated Grafana password")
+
+	secrets := map[string]string{"webhook": webhook, "env token": token, "generated password": password}
+	haystacks := map[string]string{"command output": strings.Join(outputs, "\n")}
+	for name, content := range untar(t, archive) {
+		haystacks["troubleshoot "+name] = content
+	}
+	cms, err := client(t).Kube.CoreV1().ConfigMaps("").List(context.Background(), metav1.ListOptions{})
+	require.NoError(t, err)
+	for _, cm := range cms.Items {
+		var all strings.Builder
+		for k, v := range cm.Data {
+			all.WriteString(k + "=" + v + "\n")
+		}
+		for k, v := range cm.BinaryData {
+			all.WriteString(k + "=" + string(v) + "\n")
+		}
+		for k, v := range cm.Annotations {
+			all.WriteString(k + "=" + v + "\n")
+		}
+		haystacks["ConfigMap "+cm.Namespace+"/"+cm.Name] = all.String()
+	}
+	require.Contains(t, haystacks, "ConfigMap lab-system/stack-monitoring")
+	require.Contains(t, haystacks, "troubleshoot troubleshoot/lab.hcl")
+	for what, secret := range secrets {
+		for where, text := range haystacks {
+			for _, form := range []string{secret, base64.StdEncoding.EncodeToString([]byte(secret))} {
+				assert.NotContains(t, text, form, "the %s leaked into %s", what, where)
+			}
+		}
+	}
+
+	// What a record keeps of the secret is a hash: a changed secret is a change.
+	rec := record(t, "monitoring")
+	assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, rec.Sensitive["alert_webhook_url"])
+	l.write(hcl(webhook + "-rotated"))
+	assert.Regexp(t, `monitoring\s+upgrade.*config changed`, l.ok("plan").stdout)
+}
+
+// untar returns the files of a tar.gz by name.
+func untar(t *testing.T, path string) map[string]string {
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	require.NoError(t, err)
+	tr := tar.NewReader(gz)
+	out := map[string]string{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		require.NoError(t, err)
+		b, err := io.ReadAll(tr)
+		require.NoError(t, err)
+		out[h.Name] = string(b)
 	}
 }
