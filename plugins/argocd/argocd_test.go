@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/nexolab/lab/core/kube"
@@ -29,6 +31,14 @@ import (
 var cluster *testenv.Cluster
 
 func TestMain(m *testing.M) { testenv.Main(m, 3, &cluster) }
+
+// crdsGVR is where the tests look for Argo CD's CRDs.
+var crdsGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+
+// nexoApps are Applications a test configures; in a lab the nexo-apps stack makes these.
+var nexoApps = map[string]string{"nexo-be-local": "apps/nexo-be", "nexo-fe-local": "apps/nexo-fe", "nexo-auth-local": "apps/nexo-auth"}
+
+func withApps(cfg *Config) { cfg.Applications = maps.Clone(nexoApps) }
 
 func connect(t *testing.T) *kube.Client {
 	c, err := kube.Connect(cluster.Conn, nil)
@@ -98,7 +108,7 @@ func TestConformance(t *testing.T) {
 // labels, the server Ingress, the hook Job, resources inside the quota.
 func TestReleaseOnKwok(t *testing.T) {
 	ctx := context.Background()
-	s, req := installed(t, nil)
+	s, req := installed(t, withApps)
 	c := connect(t)
 
 	h, err := s.Health(ctx, req)
@@ -145,11 +155,9 @@ func TestReleaseOnKwok(t *testing.T) {
 
 	// Every pod runs with the resources the plugin gives, not the LimitRange's defaults,
 	// and the quota counts exactly the footprint.
-	byContainer := map[string]component{}
-	for _, comp := range components {
-		byContainer[map[string]string{"controller": "application-controller", "server": "server", "repoServer": "repo-server",
-			"applicationSet": "applicationset-controller", "notifications": "notifications-controller", "redis": "redis",
-			"copyutil": "copyutil", "redisSecretInit": "secret-init"}[comp.path[len(comp.path)-1]]] = comp
+	byContainer := map[string]kube.Container{}
+	for _, comp := range containers {
+		byContainer[comp.Name] = comp
 	}
 	pods, err := c.Kube.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{})
 	require.NoError(t, err)
@@ -165,7 +173,7 @@ func TestReleaseOnKwok(t *testing.T) {
 				continue
 			}
 			r := ct.Resources
-			assert.Equal(t, []string{comp.reqCPU, comp.reqMem, comp.limCPU, comp.limMem},
+			assert.Equal(t, []string{comp.CPU, comp.Memory, comp.CPULimit, comp.MemoryLimit},
 				[]string{r.Requests.Cpu().String(), r.Requests.Memory().String(), r.Limits.Cpu().String(), r.Limits.Memory().String()},
 				"container %s of pod %s", ct.Name, p.Name)
 		}
@@ -223,7 +231,7 @@ func TestUpgradeRollsOutInsideTheQuota(t *testing.T) {
 // from the config is deleted, one lab did not make is left alone.
 func TestGitOpsObjects(t *testing.T) {
 	ctx := context.Background()
-	s, req := installed(t, nil)
+	s, req := installed(t, withApps)
 	c := connect(t)
 
 	proj, err := c.Dynamic.Resource(appProjectsGVR).Namespace(namespace).Get(ctx, "nexo", metav1.GetOptions{})
@@ -233,7 +241,7 @@ func TestGitOpsObjects(t *testing.T) {
 	dests, _, _ := unstructured.NestedSlice(proj.Object, "spec", "destinations")
 	assert.Equal(t, []any{map[string]any{"server": "https://kubernetes.default.svc", "namespace": "nexo-local"}}, dests)
 
-	for name, path := range map[string]string{"nexo-be-local": "apps/nexo-be", "nexo-fe-local": "apps/nexo-fe", "nexo-auth-local": "apps/nexo-auth"} {
+	for name, path := range nexoApps {
 		app, err := getApp(t, c, name)
 		require.NoError(t, err, name)
 		spec := app.Object["spec"].(map[string]any)
@@ -318,7 +326,7 @@ func TestRepositoryCredentials(t *testing.T) {
 // server-set fields, in files only the user can read; a restore brings back what was lost.
 func TestBackupRestore(t *testing.T) {
 	ctx := context.Background()
-	s, req := installed(t, nil)
+	s, req := installed(t, withApps)
 	c := connect(t)
 	// Argo CD would fill in the status; it must not travel.
 	setStatus(t, c, "nexo-be-local", "Synced", "Healthy")
@@ -387,7 +395,7 @@ func TestBackupRestore(t *testing.T) {
 // simulated one the application checks are skipped (no controller, no status).
 func TestHealthNamesAnOutOfSyncApplication(t *testing.T) {
 	ctx := context.Background()
-	s, req := installed(t, nil)
+	s, req := installed(t, withApps)
 	c := connect(t)
 	setStatus(t, c, "nexo-be-local", "Synced", "Healthy")
 	setStatus(t, c, "nexo-fe-local", "OutOfSync", "Healthy")
@@ -510,7 +518,7 @@ func uninstall(t *testing.T, s *Stack, req *sdk.Request) {
 // Application carries Argo CD's cascade finalizer and a controller honours it.
 func TestUninstallWithoutCascadeLeavesTheWorkloads(t *testing.T) {
 	ctx := context.Background()
-	s, req := installed(t, func(cfg *Config) { cfg.DestinationNamespace = "nexo-orphans" })
+	s, req := installed(t, func(cfg *Config) { withApps(cfg); cfg.DestinationNamespace = "nexo-orphans" })
 	c := connect(t)
 	appWorkload(t, c, "nexo-orphans", "nexo-be-local")
 	app, err := getApp(t, c, "nexo-be-local")
@@ -536,7 +544,7 @@ func TestUninstallWithoutCascadeLeavesTheWorkloads(t *testing.T) {
 // controller would ever remove the finalizers, and the plugin leaves the workloads.
 func TestUninstallWithCascadeDeletesTheWorkloads(t *testing.T) {
 	ctx := context.Background()
-	s, req := installed(t, func(cfg *Config) { cfg.DestinationNamespace = "nexo-cascade" })
+	s, req := installed(t, func(cfg *Config) { withApps(cfg); cfg.DestinationNamespace = "nexo-cascade" })
 	c := connect(t)
 	appWorkload(t, c, "nexo-cascade", "nexo-be-local")
 	standIn(t, c, "nexo-cascade")
@@ -551,7 +559,7 @@ func TestUninstallWithCascadeDeletesTheWorkloads(t *testing.T) {
 // On a simulated cluster a cascade cannot happen: the plugin says so and does not hang.
 func TestUninstallWithCascadeOnKwokDoesNotWaitForever(t *testing.T) {
 	ctx := context.Background()
-	s, req := installed(t, func(cfg *Config) { cfg.DestinationNamespace = "nexo-kwok" })
+	s, req := installed(t, func(cfg *Config) { withApps(cfg); cfg.DestinationNamespace = "nexo-kwok" })
 	c := connect(t)
 	appWorkload(t, c, "nexo-kwok", "nexo-be-local")
 	var warned []string

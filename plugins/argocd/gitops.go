@@ -7,23 +7,20 @@ import (
 	"fmt"
 	"strings"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 
 	"github.com/nexolab/lab/core/kube"
-	"github.com/nexolab/lab/core/sdk"
 )
 
 var (
 	applicationsGVR    = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applications"}
 	appProjectsGVR     = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "appprojects"}
 	applicationSetsGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applicationsets"}
-	secretsGVR         = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
-	configMapsGVR      = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
 )
 
 const (
@@ -36,31 +33,17 @@ const (
 	inCluster        = "https://kubernetes.default.svc"
 )
 
-// labels mark what this stack created outside Helm, so it can find and prune it.
-func labels() map[string]any {
-	l := map[string]any{kube.StackLabel: stackName}
-	for k, v := range kube.ManagedBy {
-		l[k] = v
-	}
-	return l
-}
-
-func ownSelector() string {
-	return fmt.Sprintf("app.kubernetes.io/managed-by=%s,%s=%s", kube.ManagedBy["app.kubernetes.io/managed-by"], kube.StackLabel, stackName)
-}
-
-func object(apiVersion, kind, name string, lbls map[string]any) map[string]any {
-	return map[string]any{
+func object(apiVersion, kind, name string) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": apiVersion, "kind": kind,
-		"metadata": map[string]any{"name": name, "namespace": namespace, "labels": lbls},
-	}
+		"metadata": map[string]any{"name": name, "namespace": namespace},
+	}}
 }
 
 // repositoryObject is the lab's repository as an Argo CD repository Secret.
 func repositoryObject(cfg *Config, password string) *unstructured.Unstructured {
-	l := labels()
-	l[secretTypeLabel] = "repository"
-	o := object("v1", "Secret", repoSecret, l)
+	o := object("v1", "Secret", repoSecret)
+	o.SetLabels(map[string]string{secretTypeLabel: "repository"})
 	data := map[string]string{"type": "git", "name": "lab", "url": cfg.RepoURL}
 	if password != "" {
 		data["username"], data["password"] = cfg.RepoUsername, password
@@ -69,14 +52,14 @@ func repositoryObject(cfg *Config, password string) *unstructured.Unstructured {
 	for k, v := range data {
 		enc[k] = base64.StdEncoding.EncodeToString([]byte(v))
 	}
-	o["type"], o["data"] = "Opaque", enc
-	return &unstructured.Unstructured{Object: o}
+	o.Object["type"], o.Object["data"] = "Opaque", enc
+	return o
 }
 
 // projectObject limits the applications to the lab's repository and destination namespace.
 func projectObject(cfg *Config) *unstructured.Unstructured {
-	o := object("argoproj.io/v1alpha1", "AppProject", cfg.Project, labels())
-	o["spec"] = map[string]any{
+	o := object("argoproj.io/v1alpha1", "AppProject", cfg.Project)
+	o.Object["spec"] = map[string]any{
 		"description":  "Applications of the lab, from " + cfg.RepoURL,
 		"sourceRepos":  []any{cfg.RepoURL},
 		"destinations": []any{map[string]any{"server": inCluster, "namespace": cfg.DestinationNamespace}},
@@ -84,16 +67,16 @@ func projectObject(cfg *Config) *unstructured.Unstructured {
 		"clusterResourceWhitelist":   []any{map[string]any{"group": "", "kind": "Namespace"}},
 		"namespaceResourceWhitelist": []any{map[string]any{"group": "*", "kind": "*"}},
 	}
-	return &unstructured.Unstructured{Object: o}
+	return o
 }
 
 // applicationObject is one auto-synced Application. The cascade finalizer makes deleting
 // it in Argo CD delete its resources, as Argo CD users expect; lab removes the finalizer
 // first whenever it deletes an Application without being asked to cascade.
 func applicationObject(cfg *Config, name string) *unstructured.Unstructured {
-	o := object("argoproj.io/v1alpha1", "Application", name, labels())
-	o["metadata"].(map[string]any)["finalizers"] = []any{cascadeFinalizer}
-	o["spec"] = map[string]any{
+	o := object("argoproj.io/v1alpha1", "Application", name)
+	o.SetFinalizers([]string{cascadeFinalizer})
+	o.Object["spec"] = map[string]any{
 		"project": cfg.Project,
 		"source": map[string]any{
 			"repoURL":        cfg.RepoURL,
@@ -106,32 +89,34 @@ func applicationObject(cfg *Config, name string) *unstructured.Unstructured {
 			"syncOptions": []any{"CreateNamespace=true"},
 		},
 	}
-	return &unstructured.Unstructured{Object: o}
+	return o
 }
 
 // applyGitOps converges the repository Secret, the AppProject and the Applications, then
 // removes the Applications (and a renamed AppProject) lab made that the config no longer has.
-func applyGitOps(ctx context.Context, c *kube.Client, req *sdk.Request, cfg *Config, password string) (bool, error) {
+func applyGitOps(ctx context.Context, s *session) (bool, error) {
+	cfg := s.Config
+	password, _ := s.Values[passwordValue].(string)
 	objs := []*unstructured.Unstructured{repositoryObject(cfg, password), projectObject(cfg)}
-	for _, name := range cfg.appNames() {
+	for _, name := range appNames(cfg) {
 		objs = append(objs, applicationObject(cfg, name))
 	}
 	changed := false
 	for _, o := range objs {
-		ch, err := c.ApplyObject(ctx, namespace, o)
+		ch, err := s.Apply(ctx, o)
 		if err != nil {
 			return changed, err
 		}
 		if ch {
-			req.Emit("gitops", "%s %s applied", o.GetKind(), o.GetName())
+			s.Req.Emit("gitops", "%s %s applied", o.GetKind(), o.GetName())
 		}
 		changed = changed || ch
 	}
-	removed, err := prune(ctx, c, req, applicationsGVR, cfg.Applications)
+	removed, err := prune(ctx, s, applicationsGVR, cfg.Applications)
 	if err != nil {
 		return changed, err
 	}
-	removedProjects, err := prune(ctx, c, req, appProjectsGVR, map[string]string{cfg.Project: ""})
+	removedProjects, err := prune(ctx, s, appProjectsGVR, map[string]string{cfg.Project: ""})
 	if err != nil {
 		return changed, err
 	}
@@ -140,8 +125,8 @@ func applyGitOps(ctx context.Context, c *kube.Client, req *sdk.Request, cfg *Con
 
 // prune deletes the objects of a resource that lab made and keep does not name. An
 // Application loses its cascade finalizer first: its workloads stay where they are.
-func prune(ctx context.Context, c *kube.Client, req *sdk.Request, gvr schema.GroupVersionResource, keep map[string]string) (bool, error) {
-	items, err := list(ctx, c, gvr, metav1.ListOptions{LabelSelector: ownSelector()})
+func prune(ctx context.Context, s *session, gvr schema.GroupVersionResource, keep map[string]string) (bool, error) {
+	items, err := list(ctx, s.Kube, gvr, labels.SelectorFromSet(kube.Owned(s.Stack(), nil)).String())
 	if err != nil {
 		return false, err
 	}
@@ -151,10 +136,10 @@ func prune(ctx context.Context, c *kube.Client, req *sdk.Request, gvr schema.Gro
 		if _, ok := keep[o.GetName()]; ok || o.GetDeletionTimestamp() != nil {
 			continue
 		}
-		if err := deleteOrphaning(ctx, c, gvr, o); err != nil {
+		if err := deleteOrphaning(ctx, s.Kube, gvr, o); err != nil {
 			return removed, err
 		}
-		req.Emit("gitops", "%s %s removed (no longer in lab.hcl; its resources are left in place)", o.GetKind(), o.GetName())
+		s.Req.Emit("gitops", "%s %s removed (no longer in lab.hcl; its resources are left in place)", o.GetKind(), o.GetName())
 		removed = true
 	}
 	return removed, nil
@@ -193,7 +178,7 @@ func stripFinalizers(ctx context.Context, c *kube.Client, gvr schema.GroupVersio
 		_, err = ri.Patch(ctx, o.GetName(), types.MergePatchType, patch, metav1.PatchOptions{})
 		return err
 	})
-	if err != nil && !apierrors.IsNotFound(err) {
+	if err := kube.IgnoreNotFound(err); err != nil {
 		return fmt.Errorf("remove finalizers of %s %s: %w", o.GetKind(), o.GetName(), err)
 	}
 	return nil
@@ -206,27 +191,27 @@ func deleteOrphaning(ctx context.Context, c *kube.Client, gvr schema.GroupVersio
 	if err := stripFinalizers(ctx, c, gvr, o); err != nil {
 		return err
 	}
-	opts := metav1.DeleteOptions{}
-	if gvr == applicationSetsGVR {
-		orphan := metav1.DeletePropagationOrphan
-		opts.PropagationPolicy = &orphan
+	if gvr != applicationSetsGVR {
+		_, err := c.Delete(ctx, gvr, o.GetNamespace(), o.GetName())
+		return err
 	}
-	err := c.Dynamic.Resource(gvr).Namespace(o.GetNamespace()).Delete(ctx, o.GetName(), opts)
-	if err != nil && !apierrors.IsNotFound(err) {
+	orphan := metav1.DeletePropagationOrphan
+	err := c.Dynamic.Resource(gvr).Namespace(o.GetNamespace()).Delete(ctx, o.GetName(), metav1.DeleteOptions{PropagationPolicy: &orphan})
+	if err := kube.IgnoreNotFound(err); err != nil {
 		return fmt.Errorf("delete %s %s: %w", o.GetKind(), o.GetName(), err)
 	}
 	return nil
 }
 
-// list returns the objects of a resource in the namespace; a resource whose CRD is not
-// installed has none.
-func list(ctx context.Context, c *kube.Client, gvr schema.GroupVersionResource, opts metav1.ListOptions) ([]unstructured.Unstructured, error) {
-	l, err := c.Dynamic.Resource(gvr).Namespace(namespace).List(ctx, opts)
-	if apierrors.IsNotFound(err) {
-		return nil, nil
+// list returns the objects of a resource in Argo CD's namespace; a resource whose CRD is
+// not installed has none.
+func list(ctx context.Context, c *kube.Client, gvr schema.GroupVersionResource, selector string) ([]unstructured.Unstructured, error) {
+	l, err := c.Dynamic.Resource(gvr).Namespace(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	if err := kube.IgnoreNotFound(err); err != nil {
+		return nil, fmt.Errorf("list %s: %w", gvr.Resource, err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", gvr.Resource, err)
+		return nil, nil
 	}
 	return l.Items, nil
 }

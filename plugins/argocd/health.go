@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -16,104 +15,31 @@ import (
 	"github.com/nexolab/lab/core/sdk"
 )
 
-// workloadCheck is one Argo CD component found by the name label the upstream chart gives
-// it (app.kubernetes.io/name: argocd-<component>) and the release's instance label.
-type workloadCheck struct {
-	check string
-	name  string   // app.kubernetes.io/name
-	kinds []string // the kinds it may be, in order
-}
-
-var workloadChecks = []workloadCheck{
-	{"server", "argocd-server", []string{"Deployment"}},
-	{"repo-server", "argocd-repo-server", []string{"Deployment"}},
-	// A StatefulSet, or a Deployment with controller.dynamicClusterDistribution.
-	{"application controller", "argocd-application-controller", []string{"StatefulSet", "Deployment"}},
-	{"applicationset controller", "argocd-applicationset-controller", []string{"Deployment"}},
-	{"notifications controller", "argocd-notifications-controller", []string{"Deployment"}},
-	{"redis", "argocd-redis", []string{"Deployment"}},
-}
-
-const skippedOnKwok = "no Argo CD controller runs on a simulated (kwok) cluster"
-
-func (s *Stack) Health(ctx context.Context, req *sdk.Request) (*sdk.Health, error) {
-	cfg, err := config(req)
-	if err != nil {
-		return nil, err
-	}
-	c, err := kube.Connect(req.Cluster, req.Logger())
-	if err != nil {
-		return nil, err
-	}
-	h := &sdk.Health{Endpoints: []sdk.Endpoint{{Name: "argocd", URL: endpoint(req)}}}
-	for _, w := range workloadChecks {
-		checkWorkload(ctx, c, h, w)
-	}
-	checkIngress(ctx, c, h, host(req))
+// checks are the stack's own checks, after the components' rollouts.
+func checks(ctx context.Context, s *session, h *sdk.Health) {
+	c := s.Kube
+	checkIngress(ctx, c, h, s.Host("argocd"))
 	checkAdmin(ctx, c, h)
-	if req.Cluster.Simulated {
-		h.Add("server probe", sdk.Skipped, "%s", "no container runs on a simulated (kwok) cluster")
+	if s.Simulated() {
+		h.SkipSimulated("server probe", "")
+	} else if pod, _, err := c.ProbePod(ctx, namespace, serverSelector, "8080", "/healthz"); err != nil {
+		h.Add("server probe", sdk.Unhealthy, "%v", err)
 	} else {
-		probe(ctx, c, h)
+		h.Add("server probe", sdk.Healthy, "%s answered on :8080/healthz", pod)
 	}
-	checkRepository(ctx, c, h, cfg)
-	checkProject(ctx, c, h, cfg)
-	for _, name := range cfg.appNames() {
-		checkApplication(ctx, c, h, name, req.Cluster.Simulated)
+	checkRepository(ctx, c, h, s.Config)
+	checkProject(ctx, c, h, s.Config)
+	for _, name := range appNames(s.Config) {
+		checkApplication(ctx, c, h, name, s.Simulated())
 	}
-	return h, nil
 }
 
-func checkWorkload(ctx context.Context, c *kube.Client, h *sdk.Health, w workloadCheck) {
-	sel := "app.kubernetes.io/name=" + w.name + ",app.kubernetes.io/instance=" + releaseName
-	for _, kind := range w.kinds {
-		name, err := findWorkload(ctx, c, kind, sel)
-		if err != nil {
-			h.Add(w.check, sdk.Unhealthy, "%v", err)
-			return
-		}
-		if name == "" {
-			continue
-		}
-		wl, err := c.Workload(ctx, kind, namespace, name)
-		switch {
-		case err != nil:
-			h.Add(w.check, sdk.Unhealthy, "%v", err)
-		case !wl.Done:
-			h.Add(w.check, sdk.Unhealthy, "not ready: %s", wl)
-		default:
-			h.Add(w.check, sdk.Healthy, "%s", wl)
-		}
-		return
-	}
-	h.Add(w.check, sdk.Unhealthy, "no %s labelled app.kubernetes.io/name=%s in %s", strings.Join(w.kinds, " or "), w.name, namespace)
-}
-
-// findWorkload returns the name of the first workload of a kind that has the labels.
-func findWorkload(ctx context.Context, c *kube.Client, kind, selector string) (string, error) {
-	opts := metav1.ListOptions{LabelSelector: selector}
-	apps := c.Kube.AppsV1()
-	switch kind {
-	case "Deployment":
-		l, err := apps.Deployments(namespace).List(ctx, opts)
-		if err != nil || len(l.Items) == 0 {
-			return "", err
-		}
-		return l.Items[0].Name, nil
-	case "StatefulSet":
-		l, err := apps.StatefulSets(namespace).List(ctx, opts)
-		if err != nil || len(l.Items) == 0 {
-			return "", err
-		}
-		return l.Items[0].Name, nil
-	}
-	return "", fmt.Errorf("not a workload kind: %s", kind)
-}
+// serverSelector finds the server's pods and Ingress by the upstream chart's labels.
+const serverSelector = "app.kubernetes.io/name=argocd-server,app.kubernetes.io/instance=" + releaseName
 
 // checkIngress looks for the server's Ingress rule for argocd.<domain>.
 func checkIngress(ctx context.Context, c *kube.Client, h *sdk.Health, want string) {
-	l, err := c.Kube.NetworkingV1().Ingresses(namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: "app.kubernetes.io/name=argocd-server,app.kubernetes.io/instance=" + releaseName})
+	l, err := c.Kube.NetworkingV1().Ingresses(namespace).List(ctx, metav1.ListOptions{LabelSelector: serverSelector})
 	if err != nil {
 		h.Add("ingress", sdk.Unhealthy, "%v", err)
 		return
@@ -154,28 +80,6 @@ func checkAdmin(ctx context.Context, c *kube.Client, h *sdk.Health) {
 	default:
 		h.Add("admin password", sdk.Degraded, "the admin password was changed in Argo CD: `lab credentials` shows an old one until the next apply")
 	}
-}
-
-// probe asks one server pod for /healthz through the API server's proxy.
-func probe(ctx context.Context, c *kube.Client, h *sdk.Health) {
-	pods, err := c.Kube.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: "app.kubernetes.io/name=argocd-server,app.kubernetes.io/instance=" + releaseName})
-	if err != nil {
-		h.Add("server probe", sdk.Unhealthy, "%v", err)
-		return
-	}
-	for _, p := range pods.Items {
-		if p.Status.Phase != corev1.PodRunning {
-			continue
-		}
-		if _, err := c.Kube.CoreV1().Pods(namespace).ProxyGet("http", p.Name, "8080", "/healthz", nil).DoRaw(ctx); err != nil {
-			h.Add("server probe", sdk.Unhealthy, "GET %s:8080/healthz: %v", p.Name, err)
-			return
-		}
-		h.Add("server probe", sdk.Healthy, "%s answered on :8080/healthz", p.Name)
-		return
-	}
-	h.Add("server probe", sdk.Unhealthy, "no running argocd-server pod to probe")
 }
 
 func checkRepository(ctx context.Context, c *kube.Client, h *sdk.Health, cfg *Config) {
@@ -219,7 +123,7 @@ func checkApplication(ctx context.Context, c *kube.Client, h *sdk.Health, name s
 		h.Add(check, sdk.Unhealthy, "%v", err)
 		return
 	case simulated:
-		h.Add(check, sdk.Skipped, "Application %s exists; %s, so it gets no sync or health status", name, skippedOnKwok)
+		h.SkipSimulated(check, fmt.Sprintf("Application %s exists, but no controller gives it a sync or health status", name))
 		return
 	}
 	st, msg := appStatus(app)

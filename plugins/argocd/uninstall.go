@@ -3,93 +3,61 @@ package main
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/nexolab/lab/core/kube"
-	"github.com/nexolab/lab/core/sdk"
 )
 
 // CascadeTimeout bounds the wait for Argo CD to delete the applications' resources.
 var CascadeTimeout = 5 * time.Minute
 
-var crdsGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-
-// Uninstall removes Argo CD. Without req.Cascade the applications' workloads stay: every
-// Application and ApplicationSet loses Argo CD's finalizers before it is deleted, so no
-// controller deletes what they deployed. With req.Cascade, Argo CD itself (still running)
-// deletes each Application's resources first. Then the release goes and the namespace with
-// it. The CRDs stay (crds.keep), unless req.PurgeData and no Argo CD object is left.
-func (s *Stack) Uninstall(ctx context.Context, req *sdk.Request) (*sdk.Result, error) {
-	c, err := kube.Connect(req.Cluster, req.Logger())
-	if err != nil {
-		return nil, err
-	}
-	changed := false
-	cascade := req.Cascade
-	if cascade && req.Cluster.Simulated {
-		req.Warn("applications", "%s to delete the applications' resources: they are left in place", skippedOnKwok)
+// teardown runs while Argo CD still runs, before its release goes. Without req.Cascade the
+// applications' workloads stay: every Application and ApplicationSet loses Argo CD's
+// finalizers before it is deleted, so no controller deletes what they deployed. With
+// req.Cascade, Argo CD itself deletes each Application's resources first. The AppProjects
+// go too: once the controllers are gone nothing would remove a finalizer, and an object
+// that keeps one holds the namespace.
+func teardown(ctx context.Context, s *session) (bool, error) {
+	cascade := s.Req.Cascade
+	if cascade && s.Simulated() {
+		s.Req.Warn("applications", "no Argo CD controller runs on a simulated (kwok) cluster to delete the applications' resources: they are left in place")
 		cascade = false
 	}
-	var n int
+	n := 0
 	if cascade {
-		n, err = deleteCascading(ctx, c, req)
-	} else {
-		n, err = deleteAllOrphaning(ctx, c, req, applicationSetsGVR, applicationsGVR)
-	}
-	if err != nil {
-		return nil, err
-	}
-	changed = n > 0
-	removed, err := c.Uninstall(ctx, releaseName, namespace)
-	if err != nil {
-		return nil, err
-	}
-	if removed {
-		req.Emit("chart", "release %s removed", releaseName)
-	}
-	// With the controllers gone, nothing would ever remove a finalizer: take them off
-	// everything left (projects, and anything made while the release went away).
-	m, err := deleteAllOrphaning(ctx, c, req, applicationSetsGVR, applicationsGVR, appProjectsGVR)
-	if err != nil {
-		return nil, err
-	}
-	req.Emit("namespace", "deleting namespace %s", namespace)
-	if err := c.DeleteNamespace(ctx, namespace); err != nil {
-		return nil, err
-	}
-	if req.PurgeData {
-		if err := purgeCRDs(ctx, c, req); err != nil {
-			return nil, err
+		var err error
+		if n, err = deleteCascading(ctx, s); err != nil {
+			return false, err
 		}
 	}
-	return &sdk.Result{Changed: changed || removed || m > 0, Summary: "Argo CD removed"}, nil
+	m, err := deleteAllOrphaning(ctx, s, applicationSetsGVR, applicationsGVR, appProjectsGVR)
+	return n+m > 0, err
 }
 
 // deleteAllOrphaning deletes every object of the resources in the namespace, Argo CD's
 // finalizers first, and returns how many it deleted.
-func deleteAllOrphaning(ctx context.Context, c *kube.Client, req *sdk.Request, gvrs ...schema.GroupVersionResource) (int, error) {
+func deleteAllOrphaning(ctx context.Context, s *session, gvrs ...schema.GroupVersionResource) (int, error) {
 	n := 0
 	for _, gvr := range gvrs {
-		items, err := list(ctx, c, gvr, metav1.ListOptions{})
+		items, err := list(ctx, s.Kube, gvr, "")
 		if err != nil {
 			return n, err
 		}
 		for i := range items {
-			if err := deleteOrphaning(ctx, c, gvr, &items[i]); err != nil {
+			if err := deleteOrphaning(ctx, s.Kube, gvr, &items[i]); err != nil {
 				return n, err
 			}
 			n++
 		}
 		if gvr == applicationsGVR && len(items) > 0 {
-			req.Emit("applications", "deleted %d Applications without cascade: their resources are left in place", len(items))
+			s.Req.Emit("applications", "deleted %d Applications without cascade: their resources are left in place", len(items))
 		}
 	}
 	return n, nil
@@ -98,36 +66,36 @@ func deleteAllOrphaning(ctx context.Context, c *kube.Client, req *sdk.Request, g
 // deleteCascading lets the running Argo CD delete what the applications deployed: the
 // ApplicationSets go first (so none regenerates an Application), then every Application
 // is deleted with the cascade finalizer, and the wait lasts until Argo CD has removed them.
-func deleteCascading(ctx context.Context, c *kube.Client, req *sdk.Request) (int, error) {
-	sets, err := list(ctx, c, applicationSetsGVR, metav1.ListOptions{})
+func deleteCascading(ctx context.Context, s *session) (int, error) {
+	sets, err := list(ctx, s.Kube, applicationSetsGVR, "")
 	if err != nil {
 		return 0, err
 	}
 	for _, set := range sets {
-		if err := deleteObject(ctx, c, applicationSetsGVR, set.GetName()); err != nil {
+		if _, err := s.Kube.Delete(ctx, applicationSetsGVR, namespace, set.GetName()); err != nil {
 			return 0, err
 		}
 	}
-	apps, err := list(ctx, c, applicationsGVR, metav1.ListOptions{})
+	apps, err := list(ctx, s.Kube, applicationsGVR, "")
 	if err != nil {
 		return 0, err
 	}
 	for i := range apps {
-		if err := addFinalizer(ctx, c, &apps[i]); err != nil {
+		if err := addFinalizer(ctx, s.Kube, &apps[i]); err != nil {
 			return 0, err
 		}
-		if err := deleteObject(ctx, c, applicationsGVR, apps[i].GetName()); err != nil {
+		if _, err := s.Kube.Delete(ctx, applicationsGVR, namespace, apps[i].GetName()); err != nil {
 			return 0, err
 		}
 	}
 	if len(apps) == 0 {
 		return len(sets), nil
 	}
-	req.Emit("applications", "Argo CD is deleting the resources of %d Applications (cascade)", len(apps))
+	s.Req.Emit("applications", "Argo CD is deleting the resources of %d Applications (cascade)", len(apps))
 	wctx, cancel := context.WithTimeout(ctx, CascadeTimeout)
 	defer cancel()
 	for {
-		left, err := list(wctx, c, applicationsGVR, metav1.ListOptions{})
+		left, err := list(wctx, s.Kube, applicationsGVR, "")
 		if err == nil && len(left) == 0 {
 			return len(sets) + len(apps), nil
 		}
@@ -138,14 +106,6 @@ func deleteCascading(ctx context.Context, c *kube.Client, req *sdk.Request) (int
 		case <-time.After(kube.PollInterval):
 		}
 	}
-}
-
-func deleteObject(ctx context.Context, c *kube.Client, gvr schema.GroupVersionResource, name string) error {
-	err := c.Dynamic.Resource(gvr).Namespace(namespace).Delete(ctx, name, metav1.DeleteOptions{})
-	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("delete %s %s: %w", gvr.Resource, name, err)
-	}
-	return nil
 }
 
 // addFinalizer puts the cascade finalizer on an Application that lacks it: asked to
@@ -161,7 +121,7 @@ func addFinalizer(ctx context.Context, c *kube.Client, app *unstructured.Unstruc
 		patch = fmt.Sprintf(`[{"op":"add","path":"/metadata/finalizers","value":[%q]}]`, cascadeFinalizer)
 	}
 	_, err := c.Dynamic.Resource(applicationsGVR).Namespace(namespace).Patch(ctx, app.GetName(), types.JSONPatchType, []byte(patch), metav1.PatchOptions{})
-	if err != nil && !apierrors.IsNotFound(err) {
+	if err := kube.IgnoreNotFound(err); err != nil {
 		return fmt.Errorf("add finalizer to Application %s: %w", app.GetName(), err)
 	}
 	return nil
@@ -172,42 +132,6 @@ func names(items []unstructured.Unstructured) string {
 	for _, i := range items {
 		out = append(out, i.GetName())
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return strings.Join(out, ", ")
-}
-
-// purgeCRDs deletes the CRDs of Argo CD's chart when no Application, ApplicationSet or
-// AppProject is left in any namespace (deleting a CRD deletes all its objects).
-func purgeCRDs(ctx context.Context, c *kube.Client, req *sdk.Request) error {
-	for _, gvr := range []schema.GroupVersionResource{applicationsGVR, applicationSetsGVR, appProjectsGVR} {
-		l, err := c.Dynamic.Resource(gvr).List(ctx, metav1.ListOptions{Limit: 1})
-		if apierrors.IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("list %s: %w", gvr.Resource, err)
-		}
-		if len(l.Items) > 0 {
-			req.Warn("crds", "%s remain in namespace %s: Argo CD's CRDs are kept", gvr.Resource, l.Items[0].GetNamespace())
-			return nil
-		}
-	}
-	for _, gvr := range []schema.GroupVersionResource{applicationsGVR, applicationSetsGVR, appProjectsGVR} {
-		name := gvr.Resource + "." + gvr.Group
-		crd, err := c.Dynamic.Resource(crdsGVR).Get(ctx, name, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if crd.GetLabels()["app.kubernetes.io/part-of"] != "argocd" {
-			continue // not the chart's
-		}
-		if err := c.Dynamic.Resource(crdsGVR).Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("delete CRD %s: %w", name, err)
-		}
-		req.Emit("crds", "CRD %s deleted", name)
-	}
-	return nil
 }

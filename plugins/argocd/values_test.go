@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,18 +20,21 @@ import (
 	"github.com/nexolab/lab/core/sdk"
 )
 
-func testAdmin(t *testing.T, password string) admin {
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+// releaseOf is the one release the stack renders for a request, without a cluster.
+func releaseOf(t *testing.T, req *sdk.Request) kube.Release {
+	t.Helper()
+	if req.Config == nil {
+		req.Config = New().Config()
+	}
+	rels, err := New().Releases(context.Background(), req)
 	require.NoError(t, err)
-	return admin{hash: string(h), mtime: "2026-01-02T15:04:05Z"}
+	require.Len(t, rels, 1)
+	return rels[0]
 }
 
 // Every key the plugin sets exists in the chart's reference values.
 func TestValuesUseOnlyChartKeys(t *testing.T) {
-	cfg := New().Config().(*Config)
-	req := &sdk.Request{Lab: sdk.Lab{Domain: "nexo.local"}}
-	r, err := release(cfg, req, testAdmin(t, "pw"))
-	require.NoError(t, err)
+	r := releaseOf(t, &sdk.Request{Lab: sdk.Lab{Domain: "nexo.local"}})
 	keys, err := chartkeys.Load(r.Chart.Name, r.Chart.Version)
 	require.NoError(t, err)
 	// configs.params becomes argocd-cmd-params-cm as is: the chart documents it as the place
@@ -40,10 +44,7 @@ func TestValuesUseOnlyChartKeys(t *testing.T) {
 }
 
 func TestValuesPutServerBehindTheIngress(t *testing.T) {
-	cfg := New().Config().(*Config)
-	v, err := values(cfg, &sdk.Request{Lab: sdk.Lab{Domain: "nexo.local"}}, testAdmin(t, "pw"))
-	require.NoError(t, err)
-	out := kube.YAML(v)
+	out := kube.YAML(releaseOf(t, &sdk.Request{Lab: sdk.Lab{Domain: "nexo.local"}}).Values)
 	var got struct {
 		Global  struct{ Domain string }
 		Configs struct {
@@ -72,9 +73,7 @@ func TestValuesPutServerBehindTheIngress(t *testing.T) {
 // Every container of the chart gets resources, and together they fit the namespace quota,
 // also while every RollingUpdate Deployment has its extra pod during an upgrade.
 func TestResourcesFitTheQuota(t *testing.T) {
-	cfg := New().Config().(*Config)
-	v, err := values(cfg, &sdk.Request{}, testAdmin(t, "pw"))
-	require.NoError(t, err)
+	v := releaseOf(t, &sdk.Request{}).Values
 	for _, path := range [][]string{{"controller"}, {"server"}, {"repoServer"}, {"repoServer", "copyutil"},
 		{"applicationSet"}, {"notifications"}, {"redis"}, {"redisSecretInit"}} {
 		m := v
@@ -86,39 +85,45 @@ func TestResourcesFitTheQuota(t *testing.T) {
 		assert.Contains(t, res, "requests")
 		assert.Contains(t, res, "limits")
 	}
-	f := footprint()
+	f := New().Info().Footprint
 	assert.Equal(t, sdk.Footprint{CPURequestMillis: 250, MemoryRequestBytes: 328 << 20,
 		CPULimitMillis: 1300, MemoryLimitBytes: 1344 << 20}, f)
-	peak := f
-	for _, c := range components {
-		if c.surge {
-			peak.CPURequestMillis += milli(c.reqCPU)
-			peak.MemoryRequestBytes += bytesOf(c.reqMem)
-			peak.CPULimitMillis += milli(c.limCPU)
-			peak.MemoryLimitBytes += bytesOf(c.limMem)
+	var surge []kube.Container
+	for _, c := range containers {
+		if slices.Contains(surging, c.Name) {
+			c.Replicas = 1
+			surge = append(surge, c)
 		}
 	}
-	assert.LessOrEqual(t, peak.CPURequestMillis, milli(quota.RequestsCPU))
-	assert.LessOrEqual(t, peak.MemoryRequestBytes, bytesOf(quota.RequestsMemory))
-	assert.LessOrEqual(t, peak.CPULimitMillis, milli(quota.LimitsCPU))
-	assert.LessOrEqual(t, peak.MemoryLimitBytes, bytesOf(quota.LimitsMemory))
+	require.Len(t, surge, len(surging), "every surging container is one of the chart's")
+	extra, _ := kube.FootprintOf(surge)
+	// The quota, read as one container of its size.
+	limit, _ := kube.FootprintOf([]kube.Container{{Replicas: 1, CPU: quota.RequestsCPU, Memory: quota.RequestsMemory,
+		CPULimit: quota.LimitsCPU, MemoryLimit: quota.LimitsMemory}})
+	fits(t, f.Plus(extra, 1), limit, "upgrade")
 	// The hook Job runs alone before a rollout; the init container is smaller than its pod.
-	for _, c := range components {
-		if !c.steady {
-			assert.LessOrEqual(t, f.CPURequestMillis+milli(c.reqCPU), milli(quota.RequestsCPU))
-			assert.LessOrEqual(t, f.MemoryRequestBytes+bytesOf(c.reqMem), bytesOf(quota.RequestsMemory))
+	for _, c := range containers {
+		if c.Replicas == 0 {
+			c.Replicas = 1
+			alone, _ := kube.FootprintOf([]kube.Container{c})
+			fits(t, f.Plus(alone, 1), limit, c.Name)
 		}
 	}
 }
 
+func fits(t *testing.T, f, limit sdk.Footprint, what string) {
+	t.Helper()
+	assert.LessOrEqual(t, f.CPURequestMillis, limit.CPURequestMillis, what)
+	assert.LessOrEqual(t, f.MemoryRequestBytes, limit.MemoryRequestBytes, what)
+	assert.LessOrEqual(t, f.CPULimitMillis, limit.CPULimitMillis, what)
+	assert.LessOrEqual(t, f.MemoryLimitBytes, limit.MemoryLimitBytes, what)
+}
+
 func TestChartOverrideMergesOverGeneratedValues(t *testing.T) {
-	cfg := New().Config().(*Config)
-	req := &sdk.Request{Charts: map[string]sdk.ChartOverride{"argo-cd": {
+	r := releaseOf(t, &sdk.Request{Charts: map[string]sdk.ChartOverride{"argo-cd": {
 		Repository: "oci://mirror.example/charts", Version: "10.1.2",
 		Values: map[string]any{"server": map[string]any{"replicas": 2}},
-	}}}
-	r, err := release(cfg, req, testAdmin(t, "pw"))
-	require.NoError(t, err)
+	}}})
 	assert.Equal(t, "oci://mirror.example/charts", r.Chart.Repository)
 	assert.Equal(t, "10.1.2", r.Chart.Version)
 	server := r.Values["server"].(map[string]any)
@@ -144,63 +149,72 @@ func TestRenderWithoutClusterShowsNoSecret(t *testing.T) {
 // A map attribute sent by the host replaces the default map: an Application removed from
 // lab.hcl is gone from the config, not merged back from the defaults.
 func TestApplicationsFromTheHostReplaceTheDefaults(t *testing.T) {
-	s := New()
 	raw, _ := json.Marshal(map[string]any{"applications": map[string]string{"only": "apps/only"}})
-	cfg := s.Config()
+	cfg := New().Config().(*Config)
 	require.NoError(t, sdk.DecodeConfig(raw, cfg))
-	got, err := config(&sdk.Request{Config: cfg, ConfigJSON: raw})
-	require.NoError(t, err)
-	assert.Equal(t, map[string]string{"only": "apps/only"}, got.Applications)
+	assert.Equal(t, map[string]string{"only": "apps/only"}, cfg.Applications)
+	assert.Empty(t, New().Config().(*Config).Applications, "the nexo-apps stack makes the Nexo applications")
 }
 
-func TestConfigValidation(t *testing.T) {
+// Each rule beyond the schema is reported at its attribute, which lab validate turns into
+// lab.hcl's file:line:col.
+func TestValidateNamesTheAttribute(t *testing.T) {
 	for name, tc := range map[string]struct {
-		mod  func(*Config)
-		want string
+		mod        func(*Config)
+		attr, want string
 	}{
-		"poll interval":   {func(c *Config) { c.PollInterval = "often" }, "poll_interval"},
-		"two secrets":     {func(c *Config) { c.RepoPasswordEnv, c.RepoPasswordFile = "X", "/x" }, "only one"},
-		"bad app name":    {func(c *Config) { c.Applications = map[string]string{"Bad_Name": "apps/x"} }, "Bad_Name"},
-		"absolute path":   {func(c *Config) { c.Applications = map[string]string{"x": "/etc"} }, "relative path"},
-		"path goes above": {func(c *Config) { c.Applications = map[string]string{"x": "apps/../../x"} }, "relative path"},
+		"no repository":   {func(c *Config) { c.RepoURL = "" }, "repo_url", "repo_url"},
+		"poll interval":   {func(c *Config) { c.PollInterval = "often" }, "poll_interval", "poll_interval"},
+		"two secrets":     {func(c *Config) { c.RepoUsername, c.RepoPasswordEnv, c.RepoPasswordFile = "bot", "X", "/x" }, "repo_password_env", "only one"},
+		"secret, no user": {func(c *Config) { c.RepoPasswordFile = "/x" }, "repo_username", "repo_username"},
+		"bad app name":    {func(c *Config) { c.Applications = map[string]string{"Bad_Name": "apps/x"} }, "applications.Bad_Name", "Bad_Name"},
+		"absolute path":   {func(c *Config) { c.Applications = map[string]string{"x": "/etc"} }, "applications.x", "relative path"},
+		"path goes above": {func(c *Config) { c.Applications = map[string]string{"x": "apps/../../x"} }, "applications.x", "relative path"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg := New().Config().(*Config)
 			tc.mod(cfg)
-			_, err := config(&sdk.Request{Config: cfg})
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), tc.want)
+			d := New().Validate(context.Background(), &sdk.Request{Config: cfg})
+			require.Len(t, d, 1, "%v", d)
+			assert.Equal(t, tc.attr, d[0].Attribute)
+			assert.Equal(t, sdk.SeverityError, d[0].Severity)
+			assert.Contains(t, d.Err().Error(), tc.want)
+			// Install refuses it too, before it needs a cluster.
+			_, err := New().Install(context.Background(), &sdk.Request{Config: cfg})
+			assert.ErrorContains(t, err, tc.want)
 		})
 	}
 	cfg := New().Config().(*Config)
-	cfg.PollInterval = "1h30m"
-	p, err := cfg.poll()
+	withApps(cfg)
+	assert.Empty(t, New().Validate(context.Background(), &sdk.Request{Config: cfg}), "the defaults and the Nexo applications are valid")
+	p, err := reconciliation("1h30m")
 	require.NoError(t, err)
 	assert.Equal(t, "5400s", p)
 }
 
 func TestRepositoryPasswordComesFromAFileOrTheEnvironment(t *testing.T) {
 	cfg := New().Config().(*Config)
-	pw, err := cfg.repoPassword()
+	pw, err := repoPassword(cfg)
 	require.NoError(t, err)
 	assert.Empty(t, pw, "a public repository needs none")
 
 	file := filepath.Join(t.TempDir(), "token")
 	require.NoError(t, os.WriteFile(file, []byte("s3cret-token\n"), 0o600))
 	cfg.RepoPasswordFile = file
-	_, err = cfg.repoPassword()
-	require.ErrorContains(t, err, "repo_username")
+	d := New().Validate(context.Background(), &sdk.Request{Config: cfg})
+	require.ErrorContains(t, d.Err(), "repo_username")
 	cfg.RepoUsername = "bot"
-	pw, err = cfg.repoPassword()
+	require.Empty(t, New().Validate(context.Background(), &sdk.Request{Config: cfg}))
+	pw, err = repoPassword(cfg)
 	require.NoError(t, err)
 	assert.Equal(t, "s3cret-token", pw, "the trailing newline of the file is not part of it")
 
 	cfg.RepoPasswordFile, cfg.RepoPasswordEnv = "", "LAB_TEST_ARGOCD_TOKEN"
 	t.Setenv("LAB_TEST_ARGOCD_TOKEN", "")
-	_, err = cfg.repoPassword()
+	_, err = repoPassword(cfg)
 	require.ErrorContains(t, err, "LAB_TEST_ARGOCD_TOKEN")
 	t.Setenv("LAB_TEST_ARGOCD_TOKEN", "env-token")
-	pw, err = cfg.repoPassword()
+	pw, err = repoPassword(cfg)
 	require.NoError(t, err)
 	assert.Equal(t, "env-token", pw)
 }
