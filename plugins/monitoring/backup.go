@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -67,7 +68,7 @@ func backupData(ctx context.Context, s *session, dir string) ([]string, string, 
 			return nil, "", err
 		}
 		if idx.Grafana, files, err = backupGrafana(ctx, g, dir); err != nil {
-			return nil, "", err
+			return nil, "", fmt.Errorf("Grafana: %w", err)
 		}
 		s.Req.Emit("backup", "Grafana: %d folders, %d dashboards, %d data sources", idx.Grafana.Folders, idx.Grafana.Dashboards, idx.Grafana.Datasources)
 	}
@@ -126,7 +127,7 @@ func restoreData(ctx context.Context, s *session, dir string) ([]string, string,
 		}
 		r, read, err := restoreGrafana(ctx, g, dir)
 		if err != nil {
-			return nil, "", err
+			return nil, "", fmt.Errorf("Grafana: %w", err)
 		}
 		files = append(files, read...)
 		summary = fmt.Sprintf("Grafana: %d folders, %d dashboards, %d data sources restored, %d provisioned left alone",
@@ -149,7 +150,10 @@ func grafanaFor(ctx context.Context, c *kube.Client, ns string) (*grafanaAPI, er
 	if err != nil {
 		return nil, err
 	}
-	return g, g.login(ctx)
+	if err := g.login(ctx); err != nil {
+		return nil, fmt.Errorf("Grafana: %w", err)
+	}
+	return g, nil
 }
 
 // backupGrafana writes Grafana's folders, data sources and dashboards into dir; it
@@ -256,10 +260,9 @@ func backupTSDB(ctx context.Context, s *session, dir string) (*tsdbIndex, error)
 		return t, nil
 	}
 	c, ns := s.Kube, s.Config.Namespace
-	raw, err := c.Kube.CoreV1().RESTClient().Post().Namespace(ns).Resource("services").
-		Name("http:" + promName + ":" + webPort).SubResource("proxy").Suffix("api/v1/admin/tsdb/snapshot").DoRaw(ctx)
+	prom, err := c.ServiceAPI(ns, promName, webPort)
 	if err != nil {
-		return nil, fmt.Errorf("TSDB snapshot (POST /api/v1/admin/tsdb/snapshot; the admin API is on once backup_tsdb is applied): %w: %s", err, raw)
+		return nil, err
 	}
 	var snap struct {
 		Status string `json:"status"`
@@ -267,8 +270,11 @@ func backupTSDB(ctx context.Context, s *session, dir string) (*tsdbIndex, error)
 			Name string `json:"name"`
 		} `json:"data"`
 	}
-	if err := json.Unmarshal(raw, &snap); err != nil || snap.Status != "success" || !snapshotName.MatchString(snap.Data.Name) {
-		return nil, fmt.Errorf("TSDB snapshot: unexpected answer %.200s", raw)
+	if err := prom.Do(ctx, http.MethodPost, "/api/v1/admin/tsdb/snapshot", nil, &snap); err != nil {
+		return nil, fmt.Errorf("TSDB snapshot (the admin API is on once backup_tsdb is applied): %w", err)
+	}
+	if snap.Status != "success" || !snapshotName.MatchString(snap.Data.Name) {
+		return nil, fmt.Errorf("TSDB snapshot: unexpected answer: status %q, snapshot %q", snap.Status, snap.Data.Name)
 	}
 	pod := podexec.Pod{Config: c.Config, Kube: c.Kube, Namespace: ns, Name: "prometheus-" + promName + "-0", Container: "prometheus"}
 	s.Req.Emit("backup", "copying TSDB snapshot %s out of pod %s", snap.Data.Name, pod.Name)

@@ -2,26 +2,18 @@ package main
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/nexolab/lab/core/kube"
+	"github.com/nexolab/lab/core/testenv"
 )
 
 // seeded is a Grafana (double) as a lab uses it: the chart's provisioned dashboard and
@@ -147,11 +139,10 @@ func TestGrafanaBackupRestoreAgainstTestDouble(t *testing.T) {
 }
 
 // The same client through the kwok cluster's real API server: its service proxy forwards
-// to a Service whose Endpoints point at the test double on this machine. The API server
+// to a Service whose endpoint is the test double on this machine. The API server
 // authenticates the client with the kubeconfig and drops the Authorization header, which
 // is why the client logs in and sends Grafana's session cookie instead.
 func TestGrafanaClientThroughAPIServerServiceProxy(t *testing.T) {
-	ip := hostIP(t)
 	ctx := t.Context()
 	c, err := kube.Connect(cluster.Conn, nil)
 	require.NoError(t, err)
@@ -163,19 +154,10 @@ func TestGrafanaClientThroughAPIServerServiceProxy(t *testing.T) {
 	provisioned(doubles["target"])
 	apis := map[string]*grafanaAPI{}
 	for name, d := range doubles {
-		l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-		require.NoError(t, err)
-		srv := &httptest.Server{Listener: l, Config: &http.Server{Handler: d.handler()}}
-		srv.Start()
-		t.Cleanup(srv.Close)
-		port := l.Addr().(*net.TCPAddr).Port
-		exposeOutside(t, c, ns, name, ip, port)
+		testenv.ServeOutside(t, c, ns, name, webPort, d.handler())
 		apis[name], err = grafanaThroughAPIServer(c, ns, name, webPort, "admin", "s3cret-admin-password")
 		require.NoError(t, err)
-		// The API server learns of new endpoints from its informers, a moment later.
-		require.Eventually(t, func() bool {
-			return apis[name].do(ctx, http.MethodGet, "/api/health", nil, nil) == nil
-		}, 30*time.Second, 100*time.Millisecond, "the API server never proxied to %s", name)
+		require.NoError(t, apis[name].Do(ctx, http.MethodGet, "/api/health", nil, nil), "the API server proxies to %s", name)
 	}
 	backupAndRestore(t, apis["source"], apis["target"], doubles["source"], doubles["target"])
 	for name, d := range doubles {
@@ -183,66 +165,6 @@ func TestGrafanaClientThroughAPIServerServiceProxy(t *testing.T) {
 		assert.Zero(t, d.authHeaders, "%s: no Authorization header reaches Grafana through the API server", name)
 	}
 }
-
-// hostIP is an address of this machine the API server can connect to (not loopback: the
-// API server refuses to proxy to those).
-func hostIP(t *testing.T) string {
-	addrs, err := net.InterfaceAddrs()
-	require.NoError(t, err)
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() {
-			return n.IP.String()
-		}
-	}
-	t.Skip("no non-loopback IPv4 address on this machine for the API server to reach")
-	return ""
-}
-
-// exposeOutside makes a selector-less Service whose endpoint is ip:port. The API server
-// proxies only to an endpoint address that is the IP of the pod it refers to, so a pod
-// stands for the server: bound to a node that does not exist (nothing runs or updates
-// it), with ip as its IP in its status.
-func exposeOutside(t *testing.T, c *kube.Client, ns, name, ip string, port int) {
-	ctx := t.Context()
-	// A pod needs its namespace's service account, which a controller makes in its time.
-	_, err := c.Kube.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{})
-	if !apierrors.IsAlreadyExists(err) {
-		require.NoError(t, err)
-	}
-	pod, err := c.Kube.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: corev1.PodSpec{NodeName: "outside-the-cluster", Containers: []corev1.Container{{
-			Name: "grafana-test-double", Image: "none",
-			Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{
-				corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")}},
-		}}},
-	}, metav1.CreateOptions{})
-	require.NoError(t, err)
-	t.Cleanup(func() { // no kubelet confirms a graceful deletion of this pod
-		zero := int64(0)
-		_ = c.Kube.CoreV1().Pods(ns).Delete(context.Background(), name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
-	})
-	pod.Status = corev1.PodStatus{Phase: corev1.PodRunning, PodIP: ip, PodIPs: []corev1.PodIP{{IP: ip}},
-		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}
-	_, err = c.Kube.CoreV1().Pods(ns).UpdateStatus(ctx, pod, metav1.UpdateOptions{})
-	require.NoError(t, err)
-	_, err = c.Kube.CoreV1().Services(ns).Create(ctx, &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: webPort, Port: 80, TargetPort: intstr.FromInt(port)}}},
-	}, metav1.CreateOptions{})
-	require.NoError(t, err)
-	ready := true
-	_, err = c.Kube.DiscoveryV1().EndpointSlices(ns).Create(ctx, &discoveryv1.EndpointSlice{
-		ObjectMeta:  metav1.ObjectMeta{Name: name, Labels: map[string]string{discoveryv1.LabelServiceName: name}},
-		AddressType: discoveryv1.AddressTypeIPv4,
-		Endpoints: []discoveryv1.Endpoint{{Addresses: []string{ip}, Conditions: discoveryv1.EndpointConditions{Ready: &ready},
-			TargetRef: &corev1.ObjectReference{Kind: "Pod", Namespace: ns, Name: name}}},
-		Ports: []discoveryv1.EndpointPort{{Name: ptr(webPort), Port: ptr(int32(port))}},
-	}, metav1.CreateOptions{})
-	require.NoError(t, err, "endpoints %s:%s", ip, strconv.Itoa(port))
-}
-
-func ptr[T any](v T) *T { return &v }
 
 // listFiles lists the files under dir, relative to it.
 func listFiles(dir string) ([]string, error) {
