@@ -72,6 +72,9 @@ func (e *Engine) ApplyPlan(ctx context.Context, plan *Plan, opts ApplyOptions) (
 	if err := e.replan(ctx, plan, kc); err != nil {
 		return nil, err
 	}
+	if err := e.ensureTLS(ctx, kc); err != nil {
+		return nil, err
+	}
 	st := state.New(kc.Kube)
 	rep := &Report{Plan: plan}
 	for _, c := range plan.Changes {
@@ -155,6 +158,7 @@ func (e *Engine) installAll(ctx context.Context, st *state.Store, kc *kube.Clien
 		done[s.Name] = make(chan struct{})
 	}
 	results := make([]StackResult, len(plan.stacks))
+	verifier, verr := kc.NewVerifier()
 	outcome := sync.Map{}
 	sem := make(chan struct{}, max(e.Parallelism, 1))
 	var wg sync.WaitGroup
@@ -166,8 +170,8 @@ func (e *Engine) installAll(ctx context.Context, st *state.Store, kc *kube.Clien
 			}
 			action := byName[s.Name].Action
 			res := e.skipIfBlocked(s, action, &outcome)
-			if res == nil && action == Unchanged && !refresh {
-				res = e.verify(ctx, kc, s, plan.records[s.Name])
+			if res == nil && action == Unchanged && !refresh && verr == nil {
+				res = e.verify(ctx, verifier, s, plan.records[s.Name])
 			}
 			if res == nil {
 				res = e.whenFree(ctx, sem, s, func() *StackResult {
@@ -202,10 +206,10 @@ func (e *Engine) skipIfBlocked(s *Stack, action Action, outcome *sync.Map) *Stac
 // verify is the no-op path: an unchanged stack whose recorded Helm releases are deployed
 // at their recorded revisions with every workload rolled out needs no plugin launch.
 // Otherwise it returns nil and the plugin's Install runs to converge.
-func (e *Engine) verify(ctx context.Context, kc *kube.Client, s *Stack, rec state.Record) *StackResult {
+func (e *Engine) verify(ctx context.Context, v *kube.Verifier, s *Stack, rec state.Record) *StackResult {
 	start := time.Now()
 	for _, rel := range rec.Releases {
-		ok, why, err := kc.Verify(ctx, rel.Name, rel.Namespace, rel.Revision)
+		ok, why, err := v.Verify(ctx, rel)
 		if err != nil || !ok {
 			e.log().Info("stack drifted; running its install", "stack", s.Name, "why", why, "error", err)
 			return nil

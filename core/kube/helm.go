@@ -85,7 +85,7 @@ func (c *Client) Apply(ctx context.Context, req *sdk.Request, r Release) (sdk.Re
 		if len(missing) == 0 {
 			out.Revision = last.Version
 			req.Emit(step, "%s unchanged (revision %d)", r.Name, last.Version)
-			return out, c.WaitRelease(ctx, req, last)
+			return out, c.finish(ctx, req, last, &out)
 		}
 		req.Warn(step, "%s lost %s; upgrading to re-create it", r.Name, describe(missing))
 	}
@@ -109,7 +109,19 @@ func (c *Client) Apply(ctx context.Context, req *sdk.Request, r Release) (sdk.Re
 		return out, err
 	}
 	out.Revision, out.Changed = rel.Version, true
-	return out, c.WaitRelease(ctx, req, rel)
+	return out, c.finish(ctx, req, rel, &out)
+}
+
+// finish waits for the release's workloads and names them in out, for later verification.
+func (c *Client) finish(ctx context.Context, req *sdk.Request, rel *release.Release, out *sdk.Release) error {
+	refs, err := workloadsOf(rel)
+	if err != nil {
+		return err
+	}
+	for _, w := range refs {
+		out.Workloads = append(out.Workloads, w.Kind+"/"+w.Namespace+"/"+w.Name)
+	}
+	return c.WaitWorkloads(ctx, req, "rollout "+rel.Name, refs)
 }
 
 func (c *Client) run(ctx context.Context, cfg *action.Configuration, r Release, ch *chart.Chart,

@@ -161,6 +161,9 @@ type Release struct {
 	Version   string
 	Revision  int
 	Changed   bool
+	// Workloads are the release's Deployments, StatefulSets and DaemonSets,
+	// "Kind/namespace/name".
+	Workloads []string `json:",omitempty"`
 }
 
 // RenderedChart is the values Install would give one chart, secrets masked.

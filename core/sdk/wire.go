@@ -149,7 +149,7 @@ func resultToProto(r *Result) *labv1.Result {
 	p := &labv1.Result{Changed: r.Changed, Summary: r.Summary, Files: r.Files}
 	for _, rel := range r.Releases {
 		p.Releases = append(p.Releases, &labv1.Release{Name: rel.Name, Namespace: rel.Namespace,
-			Chart: rel.Chart, Version: rel.Version, Revision: int32(rel.Revision), Changed: rel.Changed})
+			Chart: rel.Chart, Version: rel.Version, Revision: int32(rel.Revision), Changed: rel.Changed, Workloads: rel.Workloads})
 	}
 	return p
 }
@@ -158,7 +158,7 @@ func resultFromProto(p *labv1.Result) *Result {
 	r := &Result{Changed: p.Changed, Summary: p.Summary, Files: p.Files}
 	for _, rel := range p.Releases {
 		r.Releases = append(r.Releases, Release{Name: rel.Name, Namespace: rel.Namespace,
-			Chart: rel.Chart, Version: rel.Version, Revision: int(rel.Revision), Changed: rel.Changed})
+			Chart: rel.Chart, Version: rel.Version, Revision: int(rel.Revision), Changed: rel.Changed, Workloads: rel.Workloads})
 	}
 	return r
 }

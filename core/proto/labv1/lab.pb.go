@@ -993,13 +993,16 @@ func (x *Result) GetFiles() []string {
 }
 
 type Release struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Namespace     string                 `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
-	Chart         string                 `protobuf:"bytes,3,opt,name=chart,proto3" json:"chart,omitempty"`
-	Version       string                 `protobuf:"bytes,4,opt,name=version,proto3" json:"version,omitempty"`
-	Revision      int32                  `protobuf:"varint,5,opt,name=revision,proto3" json:"revision,omitempty"`
-	Changed       bool                   `protobuf:"varint,6,opt,name=changed,proto3" json:"changed,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Name      string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Namespace string                 `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Chart     string                 `protobuf:"bytes,3,opt,name=chart,proto3" json:"chart,omitempty"`
+	Version   string                 `protobuf:"bytes,4,opt,name=version,proto3" json:"version,omitempty"`
+	Revision  int32                  `protobuf:"varint,5,opt,name=revision,proto3" json:"revision,omitempty"`
+	Changed   bool                   `protobuf:"varint,6,opt,name=changed,proto3" json:"changed,omitempty"`
+	// workloads of the release's manifest, "Kind/namespace/name", so that a no-op apply can
+	// verify them without reading the release.
+	Workloads     []string `protobuf:"bytes,7,rep,name=workloads,proto3" json:"workloads,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1074,6 +1077,13 @@ func (x *Release) GetChanged() bool {
 		return x.Changed
 	}
 	return false
+}
+
+func (x *Release) GetWorkloads() []string {
+	if x != nil {
+		return x.Workloads
+	}
+	return nil
 }
 
 type HealthResponse struct {
@@ -1587,14 +1597,15 @@ const file_labv1_lab_proto_rawDesc = "" +
 	"\achanged\x18\x01 \x01(\bR\achanged\x12\x18\n" +
 	"\asummary\x18\x02 \x01(\tR\asummary\x12+\n" +
 	"\breleases\x18\x03 \x03(\v2\x0f.lab.v1.ReleaseR\breleases\x12\x14\n" +
-	"\x05files\x18\x04 \x03(\tR\x05files\"\xa1\x01\n" +
+	"\x05files\x18\x04 \x03(\tR\x05files\"\xbf\x01\n" +
 	"\aRelease\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x14\n" +
 	"\x05chart\x18\x03 \x01(\tR\x05chart\x12\x18\n" +
 	"\aversion\x18\x04 \x01(\tR\aversion\x12\x1a\n" +
 	"\brevision\x18\x05 \x01(\x05R\brevision\x12\x18\n" +
-	"\achanged\x18\x06 \x01(\bR\achanged\"g\n" +
+	"\achanged\x18\x06 \x01(\bR\achanged\x12\x1c\n" +
+	"\tworkloads\x18\a \x03(\tR\tworkloads\"g\n" +
 	"\x0eHealthResponse\x12%\n" +
 	"\x06checks\x18\x01 \x03(\v2\r.lab.v1.CheckR\x06checks\x12.\n" +
 	"\tendpoints\x18\x02 \x03(\v2\x10.lab.v1.EndpointR\tendpoints\"M\n" +
