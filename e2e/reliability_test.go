@@ -23,6 +23,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -372,4 +373,34 @@ func untar(t *testing.T, path string) map[string]string {
 		require.NoError(t, err)
 		out[h.Name] = string(b)
 	}
+}
+
+// R5: lab hosts show on a hosts file without the lab's block says so and shows what sync
+// would write; after sync it shows the block's entries.
+func TestHostsShowWithoutBlock(t *testing.T) {
+	ctx := context.Background()
+	l := newLab(t, header("hosts.local"))
+	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: "r5-app", Namespace: "default"},
+		Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{Host: "app.hosts.local"}}}}
+	ings := client(t).Kube.NetworkingV1().Ingresses("default")
+	_, err := ings.Create(ctx, ing, metav1.CreateOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ings.Delete(ctx, "r5-app", metav1.DeleteOptions{}) })
+	file := filepath.Join(t.TempDir(), "hosts")
+	require.NoError(t, os.WriteFile(file, []byte("127.0.0.1\tlocalhost\n"), 0o644))
+
+	r := l.ok("hosts", "show", "--hosts-file", file)
+	assert.Contains(t, r.stdout, file+" has no block of lab e2e.")
+	assert.Contains(t, r.stdout, "lab hosts sync would write:\n# BEGIN lab e2e")
+	assert.Contains(t, r.stdout, "127.0.0.1\tapp.hosts.local\n# END lab e2e")
+	b, err := os.ReadFile(file)
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1\tlocalhost\n", string(b), "show writes nothing")
+
+	l.ok("hosts", "sync", "--hosts-file", file)
+	assert.Equal(t, "127.0.0.1\tapp.hosts.local\n", l.ok("hosts", "show", "--hosts-file", file).stdout)
+	l.ok("hosts", "remove", "--hosts-file", file)
+	b, err = os.ReadFile(file)
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1\tlocalhost\n", string(b))
 }

@@ -26,9 +26,12 @@ func hostsCmd(g *globals) *cobra.Command {
 				lab := e.Config.Lab.Name
 				switch args[0] {
 				case "show":
-					entries, err := hosts.Show(file, lab)
+					entries, found, err := hosts.Show(file, lab)
 					if err != nil {
 						return err
+					}
+					if !found {
+						return g.showNoBlock(cmd.Context(), e, file, ip)
 					}
 					if g.json() {
 						return g.printJSON(entries)

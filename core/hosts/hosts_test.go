@@ -42,8 +42,9 @@ func TestSyncAddsReplacesAndRemovesOnlyTheBlock(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, system+Block("nexo", entries[:1])+"192.168.1.9 printer\n", read(t, p))
 
-	got, err := Show(p, "nexo")
+	got, found, err := Show(p, "nexo")
 	require.NoError(t, err)
+	assert.True(t, found)
 	assert.Equal(t, entries[:1], got)
 
 	changed, err = Remove(p, "nexo")
@@ -67,7 +68,17 @@ func TestFileWithoutTrailingNewline(t *testing.T) {
 	p := file(t, "127.0.0.1 localhost")
 	_, err := Sync(p, "nexo", []Entry{{"127.0.0.1", "a.nexo.local"}})
 	require.NoError(t, err)
-	assert.Equal(t, "127.0.0.1 localhost\n"+Block("nexo", []Entry{{"127.0.0.1", "a.nexo.local"}}), read(t, p))
+	assert.Equal(t, "127.0.0.1 localhost\n"+begin("nexo")+"\n"+joined+"\n127.0.0.1\ta.nexo.local\n"+end("nexo")+"\n", read(t, p))
+	_, err = Remove(p, "nexo")
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1 localhost", read(t, p), "the file's own bytes back")
+}
+
+func TestShowWithoutBlock(t *testing.T) {
+	got, found, err := Show(file(t, system), "nexo")
+	require.NoError(t, err)
+	assert.False(t, found)
+	assert.Empty(t, got)
 }
 
 func TestBrokenBlockIsNotGuessed(t *testing.T) {
