@@ -54,11 +54,11 @@ var operated = []operatedKind{
 func checkOperated(ctx context.Context, c *kube.Client, h *sdk.Health, ns string, k operatedKind, simulated bool) {
 	obj, err := c.Dynamic.Resource(k.gvr).Namespace(ns).Get(ctx, k.name, metav1.GetOptions{})
 	switch {
-	case err != nil && kube.IgnoreNotFound(err) == nil:
-		h.Add(k.check, sdk.Unhealthy, "%s %s/%s is missing", k.kind, ns, k.name)
-		return
-	case err != nil:
+	case kube.IgnoreNotFound(err) != nil:
 		h.Add(k.check, sdk.Unhealthy, "%v", err)
+		return
+	case err != nil: // the resource, or its CRD, is not there
+		h.Add(k.check, sdk.Unhealthy, "%s %s/%s is missing", k.kind, ns, k.name)
 		return
 	case simulated:
 		h.SkipSimulated(k.check, fmt.Sprintf("%s %s/%s exists; no operator makes its StatefulSet %s%s",

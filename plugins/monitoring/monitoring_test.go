@@ -43,6 +43,23 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// The real kube-prometheus-stack 88.5.3, with its Grafana, kube-state-metrics and
+// node-exporter subcharts, passes the same run: the rollout checks find its workloads.
+func TestConformanceWithTheRealChart(t *testing.T) {
+	repo := testenv.UpstreamRepo(t)
+	c, err := kube.Connect(cluster.Conn, nil)
+	require.NoError(t, err)
+	ns := "monitoring-upstream"
+	t.Cleanup(func() { _ = c.DeleteNamespace(context.Background(), ns) }) // uninstall keeps it with the data
+	sdktest.Run(t, sdktest.Options{
+		Binary:  testenv.BuildPlugin(t, "monitoring"),
+		Cluster: cluster.Conn,
+		Lab:     sdk.Lab{Name: "test", Domain: "test.local"},
+		Config:  map[string]any{"namespace": ns},
+		Charts:  map[string]sdk.ChartOverride{"kube-prometheus-stack": {Repository: repo}},
+	})
+}
+
 // installed is one install of the stack on the kwok cluster that the subtests look at.
 type installed struct {
 	s   *Stack

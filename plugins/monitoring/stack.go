@@ -28,6 +28,9 @@ type Config struct {
 
 type session = helmstack.Session[Config]
 
+// stackName is the stack's name, in lab.hcl and on the objects it owns.
+const stackName = "monitoring"
+
 // Stack is the kit's stack with an Install that reads dashboards_dir first.
 type Stack struct{ *helmstack.Stack[Config] }
 
@@ -41,7 +44,7 @@ func New() *Stack {
 	fixed, perNode := kube.FootprintOf(containers)
 	return &Stack{helmstack.New(helmstack.Spec[Config]{
 		Info: sdk.Info{
-			Name:             "monitoring",
+			Name:             stackName,
 			Version:          Version,
 			Description:      "Prometheus, Alertmanager and Grafana (kube-prometheus-stack) with node-exporter, kube-state-metrics, lab alert rules and dashboards",
 			DependsOn:        []string{"ingress"},
@@ -72,7 +75,7 @@ func New() *Stack {
 		Checks:    checks,
 		Endpoints: endpoints,
 		Objects: []helmstack.ObjectSet{{File: configMapsFile, Kind: "ConfigMap", GVR: configMaps,
-			Selector: kube.StackLabel + "=monitoring," + dashboardLabel}},
+			Selector: kube.StackLabel + "=" + stackName + "," + dashboardLabel}},
 		Data: &helmstack.Data[Config]{Backup: backupData, Restore: restoreData},
 		// Helm never deletes the CRDs of a chart's crds/ folder; with them would go every
 		// ServiceMonitor, PodMonitor and PrometheusRule of every stack.
