@@ -96,23 +96,24 @@ func Load(dir string) (*CA, error) {
 	return &CA{Dir: dir, Domain: domain, Cert: cert, PEM: certPEM, key: key}, nil
 }
 
-// Ensure returns the CA of dir, making it on first use. A CA made for another domain is an
-// error: its name constraints could not cover the lab's hosts, and replacing it silently
-// would leave the old one trusted.
-func Ensure(dir, lab, domain string, now time.Time) (*CA, error) {
-	ca, err := Load(dir)
+// Ensure returns the CA of dir, making it on first use. A CA that cannot serve the lab any
+// more (made for another domain, expired, or with a key that does not match) is replaced;
+// replaced says why, since the old one may still be trusted (under the same name: `lab
+// trust` then installs the new one in its place).
+func Ensure(dir, lab, domain string, now time.Time) (ca *CA, replaced string, err error) {
+	ca, err = Load(dir)
 	switch {
 	case err == nil && ca.Domain != domain:
-		return nil, fmt.Errorf("the lab CA in %s is limited to %q, but the lab's domain is %q: run `lab trust --remove`, delete %s and apply again",
-			dir, ca.Domain, domain, dir)
+		replaced = fmt.Sprintf("the lab CA was limited to %q, the lab's domain is now %q", ca.Domain, domain)
 	case err == nil && now.After(ca.Cert.NotAfter):
-		return nil, fmt.Errorf("the lab CA in %s expired on %s: run `lab trust --remove`, delete %s and apply again", dir, ca.Cert.NotAfter.Format(time.DateOnly), dir)
+		replaced = "the lab CA expired on " + ca.Cert.NotAfter.Format(time.DateOnly)
 	case err == nil:
-		return ca, nil
+		return ca, "", nil
 	case !errors.Is(err, fs.ErrNotExist):
-		return nil, err
+		replaced = err.Error()
 	}
-	return create(dir, lab, domain, now)
+	ca, err = create(dir, lab, domain, now)
+	return ca, replaced, err
 }
 
 func create(dir, lab, domain string, now time.Time) (*CA, error) {

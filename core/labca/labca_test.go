@@ -35,12 +35,13 @@ func verify(t *testing.T, ca *CA, leaf *x509.Certificate, host string, at time.T
 // of host the lab serves.
 func TestCAOnceAndLeafForEveryLabHost(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "ca")
-	ca, err := Ensure(dir, "nexo", "nexo.local", now)
+	ca, replaced, err := Ensure(dir, "nexo", "nexo.local", now)
 	require.NoError(t, err)
+	assert.Empty(t, replaced)
 	st, err := os.Stat(filepath.Join(dir, "ca.key"))
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
-	again, err := Ensure(dir, "nexo", "nexo.local", now.Add(time.Hour))
+	again, _, err := Ensure(dir, "nexo", "nexo.local", now.Add(time.Hour))
 	require.NoError(t, err)
 	assert.Equal(t, ca.PEM, again.PEM, "the second apply reuses the CA")
 
@@ -61,7 +62,7 @@ func TestCAOnceAndLeafForEveryLabHost(t *testing.T) {
 // Name constraints: even a certificate the CA signs for another domain is refused, so
 // trusting the lab CA puts no other site at risk.
 func TestNameConstraintsLimitTheCAToTheLabDomain(t *testing.T) {
-	ca, err := Ensure(t.TempDir(), "nexo", "nexo.local", now)
+	ca, _, err := Ensure(t.TempDir(), "nexo", "nexo.local", now)
 	require.NoError(t, err)
 	for _, host := range []string{"example.com", "nexo.local.evil.com"} {
 		bad, err := ca.issue([]string{host}, now)
@@ -78,7 +79,7 @@ func TestNameConstraintsLimitTheCAToTheLabDomain(t *testing.T) {
 // another CA's certificate also makes a new one.
 func TestLeafRenewedWellBeforeExpiry(t *testing.T) {
 	dir := t.TempDir()
-	ca, err := Ensure(dir, "nexo", "nexo.local", now)
+	ca, _, err := Ensure(dir, "nexo", "nexo.local", now)
 	require.NoError(t, err)
 	hosts := Hosts("nexo.local")
 	first, _, err := ca.Leaf(hosts, now)
@@ -101,19 +102,28 @@ func TestLeafRenewedWellBeforeExpiry(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, issued, "a host the certificate lacks")
 
-	other, err := Ensure(t.TempDir(), "nexo", "nexo.local", now)
+	other, _, err := Ensure(t.TempDir(), "nexo", "nexo.local", now)
 	require.NoError(t, err)
 	assert.False(t, other.Fresh(renewed.Cert, hosts, renewAt), "signed by another CA")
 }
 
-func TestCAOfAnotherDomainIsAnError(t *testing.T) {
+// A CA that cannot serve the lab any more is replaced, and the caller learns why.
+func TestCAReplacedForAnotherDomainOrABrokenPair(t *testing.T) {
 	dir := t.TempDir()
-	_, err := Ensure(dir, "nexo", "nexo.local", now)
+	first, _, err := Ensure(dir, "nexo", "nexo.local", now)
 	require.NoError(t, err)
-	_, err = Ensure(dir, "nexo", "other.local", now)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), `limited to "nexo.local"`)
-	assert.Contains(t, err.Error(), "lab trust --remove")
+	second, replaced, err := Ensure(dir, "nexo", "other.local", now)
+	require.NoError(t, err)
+	assert.Contains(t, replaced, `limited to "nexo.local"`)
+	assert.Equal(t, []string{"other.local"}, second.Cert.PermittedDNSDomains)
+	assert.NotEqual(t, first.PEM, second.PEM)
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "ca.crt"), first.PEM, 0o644))
+	third, replaced, err := Ensure(dir, "nexo", "other.local", now)
+	require.NoError(t, err)
+	assert.Contains(t, replaced, "does not belong")
+	_, _, err = third.Leaf(Hosts("other.local"), now)
+	assert.NoError(t, err)
 }
 
 // Publish writes lab-system/lab-tls; a stack's copy follows a renewal without the stack
@@ -122,7 +132,7 @@ func TestPublishRefreshesCopies(t *testing.T) {
 	ctx := context.Background()
 	c, err := kube.Connect(cluster.Conn, nil)
 	require.NoError(t, err)
-	ca, err := Ensure(t.TempDir(), "nexo", "nexo.local", now)
+	ca, _, err := Ensure(t.TempDir(), "nexo", "nexo.local", now)
 	require.NoError(t, err)
 	leaf, _, err := ca.Leaf(Hosts("nexo.local"), now)
 	require.NoError(t, err)

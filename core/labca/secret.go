@@ -105,6 +105,9 @@ func put(ctx context.Context, kc kubernetes.Interface, ns, name string, labels m
 	for k, v := range labels {
 		cur.Labels[k] = v
 	}
+	if _, ok := labels[CopyLabel]; !ok {
+		delete(cur.Labels, CopyLabel) // no longer a copy: Publish leaves it alone
+	}
 	if _, err := secrets.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
 		return 0, fmt.Errorf("secret %s/%s: %w", ns, name, err)
 	}
@@ -124,6 +127,9 @@ func sameData(a, b map[string][]byte) bool {
 }
 
 func sameLabels(cur, want map[string]string) bool {
+	if _, ok := cur[CopyLabel]; ok && want[CopyLabel] == "" {
+		return false
+	}
 	for k, v := range want {
 		if cur[k] != v {
 			return false

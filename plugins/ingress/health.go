@@ -12,6 +12,7 @@ import (
 func checks(ctx context.Context, s *session, h *sdk.Health) {
 	ctl := controllerOf(s.Config)
 	checkClass(ctx, s, h, ctl)
+	checkCertificate(ctx, s, h)
 	if s.Simulated() {
 		h.SkipSimulated("controller probe", "")
 		return

@@ -16,6 +16,8 @@ type Config struct {
 	Controller   string `hcl:"controller" enum:"nginx,traefik" doc:"ingress controller: nginx or traefik" warn:"nginx=ingress-nginx was retired upstream in March 2026 and gets no more fixes; consider controller = \"traefik\""`
 	Namespace    string `hcl:"namespace" pattern:"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" doc:"namespace of the controller"`
 	DefaultClass bool   `hcl:"default_class" doc:"make the controller's IngressClass the cluster default"`
+	TLSCert      string `hcl:"tls_cert" path:"true" doc:"PEM certificate (with its chain) to serve for every lab host instead of the lab CA's; relative to lab.hcl"`
+	TLSKey       string `hcl:"tls_key" path:"true" doc:"PEM private key of tls_cert; relative to lab.hcl"`
 }
 
 type session = helmstack.Session[Config]
@@ -40,14 +42,22 @@ func New() *helmstack.Stack[Config] {
 		Namespaces: func(cfg *Config) []helmstack.Namespace {
 			return []helmstack.Namespace{{Name: cfg.Namespace, Quota: &quota}}
 		},
-		Prepare:  removeOtherController,
+		Validate: func(cfg *Config, _ *sdk.Request, d *sdk.Diagnostics) { validateTLS(cfg, d) },
+		Prepare:  prepare,
 		Releases: func(s *session) ([]kube.Release, error) { return []kube.Release{release(s)}, nil },
 		Rollouts: []helmstack.Rollout{{Check: "controller rollout"}},
 		Checks:   checks,
 		Endpoints: func(s *session) []sdk.Endpoint {
-			return []sdk.Endpoint{{Name: "ingress", URL: "http://*." + s.Req.Lab.Domain}}
+			return []sdk.Endpoint{{Name: "ingress", URL: "https://*." + s.Req.Lab.Domain}}
 		},
 	})
+}
+
+func prepare(ctx context.Context, s *session) error {
+	if err := removeOtherController(ctx, s); err != nil {
+		return err
+	}
+	return ensureCertificate(ctx, s)
 }
 
 // removeOtherController uninstalls the controller the config does not ask for, before the

@@ -56,7 +56,9 @@ func nginxValues(cfg *Config, simulated bool) map[string]any {
 			},
 			"resources":         controllerPod.Resources(),
 			"admissionWebhooks": map[string]any{"enabled": !simulated},
-			"config":            map[string]any{"use-forwarded-headers": "true"},
+			// Every host gets the lab's certificate, and plain http a redirect to https.
+			"extraArgs": map[string]any{"default-ssl-certificate": cfg.Namespace + "/" + certSecret},
+			"config":    map[string]any{"use-forwarded-headers": "true", "force-ssl-redirect": "true"},
 		},
 	}
 }
@@ -65,9 +67,12 @@ func traefikValues(cfg *Config, _ bool) map[string]any {
 	return map[string]any{
 		"deployment": map[string]any{"kind": "DaemonSet"},
 		"ports": map[string]any{
-			"web":       map[string]any{"hostPort": 80},
-			"websecure": map[string]any{"hostPort": 443},
+			"web": map[string]any{"hostPort": 80, "http": map[string]any{"redirections": map[string]any{
+				"entryPoint": map[string]any{"to": "websecure", "scheme": "https", "permanent": true}}}},
+			"websecure": map[string]any{"hostPort": 443, "http": map[string]any{"tls": map[string]any{"enabled": true}}},
 		},
+		// The default TLS store serves the lab's certificate for every host.
+		"tlsStore":     map[string]any{"default": map[string]any{"defaultCertificate": map[string]any{"secretName": certSecret}}},
 		"service":      map[string]any{"spec": map[string]any{"type": "ClusterIP"}},
 		"ingressClass": map[string]any{"enabled": true, "isDefaultClass": cfg.DefaultClass, "name": "traefik"},
 		"resources":    controllerPod.Resources(),
