@@ -189,7 +189,9 @@ func (p *Provider) Create(ctx context.Context, opts cluster.CreateOptions) error
 	if existing != nil {
 		return fmt.Errorf("k3d cluster %q already exists", p.cfg.Name)
 	}
-	if err := cluster.PreflightError(p.hostChecks(false)); err != nil {
+	host := p.hostChecks(false)
+	p.namePortHolders(ctx, host)
+	if err := cluster.PreflightError(host); err != nil {
 		return err
 	}
 	// The folder exists before k3d checks the mount, and goes again if the create fails.

@@ -8,9 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/docker/docker/api/types"
+	"github.com/docker/docker/api/types/container"
 	dockerunits "github.com/docker/go-units"
 	"github.com/hashicorp/hcl/v2"
 
@@ -47,21 +50,33 @@ func (p *Provider) Preflight(ctx context.Context, need sdk.Footprint) []cluster.
 		notChecked := "not checked: " + ErrNoDocker.Error()
 		checks = append(checks, cluster.Check{Name: "memory", Message: notChecked}, cluster.Check{Name: "cpus", Message: notChecked})
 	}
-	checks = append(checks, p.hostChecks(running)...)
+	host := p.hostChecks(running)
+	if docker.OK {
+		p.namePortHolders(ctx, host)
+	}
+	checks = append(checks, host...)
 	return append(checks, diskCheck(p.cfg.DataDir, p.minFreeDisk))
 }
 
-// hostChecks are the checks of this machine alone. A running cluster holds its own ports.
-func (p *Provider) hostChecks(running bool) []cluster.Check {
-	var checks []cluster.Check
-	for _, port := range []struct {
-		attr, name, host string
-		port             int
-	}{
+// portSpec is one host port of the cluster.
+type portSpec struct {
+	attr, name, host string
+	port             int
+}
+
+func (p *Provider) hostPorts() []portSpec {
+	return []portSpec{
 		{"http_port", "http", "", p.cfg.HTTPPort},
 		{"https_port", "https", "", p.cfg.HTTPSPort},
 		{"api_port", "Kubernetes API", apiHostIP, p.cfg.APIPort},
-	} {
+	}
+}
+
+// hostChecks are the checks of this machine alone, the ports first in hostPorts' order.
+// A running cluster holds its own ports.
+func (p *Provider) hostChecks(running bool) []cluster.Check {
+	var checks []cluster.Check
+	for _, port := range p.hostPorts() {
 		name := fmt.Sprintf("port %d (%s)", port.port, port.name)
 		if running {
 			checks = append(checks, cluster.Check{Name: name, OK: true, Message: "held by the running cluster " + p.cfg.Name})
@@ -70,6 +85,45 @@ func (p *Provider) hostChecks(running bool) []cluster.Check {
 		checks = append(checks, portCheck(name, port.attr, port.host, port.port))
 	}
 	return append(checks, dataDirCheck(p.cfg.DataDir))
+}
+
+// namePortHolders rewrites the failed port checks whose port a container publishes, so
+// the message names the container to stop.
+func (p *Provider) namePortHolders(ctx context.Context, checks []cluster.Check) {
+	cli, err := engine(ctx)
+	if err != nil {
+		return
+	}
+	defer cli.Close()
+	qctx, cancel := context.WithTimeout(ctx, dockerTimeout)
+	defer cancel()
+	containers, err := cli.ContainerList(qctx, container.ListOptions{})
+	if err != nil {
+		return
+	}
+	for i, port := range p.hostPorts() {
+		if checks[i].OK {
+			continue
+		}
+		for _, c := range containers {
+			if !publishes(c, port.port) {
+				continue
+			}
+			name := strings.TrimPrefix(c.Names[0], "/")
+			checks[i].Message = fmt.Sprintf("port %d is published by the Docker container %s (image %s): stop it (docker stop %s) or set %s in the cluster block",
+				port.port, name, c.Image, name, port.attr)
+			break
+		}
+	}
+}
+
+func publishes(c types.Container, port int) bool {
+	for _, p := range c.Ports {
+		if int(p.PublicPort) == port && len(c.Names) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // dockerCheck asks the engine for its resources and whether the lab's cluster runs.

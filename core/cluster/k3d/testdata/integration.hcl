@@ -1,4 +1,4 @@
-# The small cluster of the integration test; the test picks free ports and a data_dir.
+# The small cluster of the integration tests; the tests pick free ports and a data_dir.
 lab "labit" {
   domain = "labit.test"
 }
@@ -8,6 +8,8 @@ cluster "k3d" {
   agents        = 1
   server_memory = "1g"
   agent_memory  = "1g"
+  node_labels   = { "lab.nexolab.io/pool" = "general" }
+  k3s_args      = ["--kubelet-arg=max-pods=150@agent:*"]
 }
 
 stack "ingress" {}
