@@ -49,14 +49,15 @@ func StartKwok(nodes int) (*Cluster, error) {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, err
 	}
-	// Test packages run in parallel; kwokctl picks free ports when it creates a cluster,
-	// so two creations at once could pick the same ones. One creation at a time.
+	// The kwok provider makes one creation at a time on the machine (test packages run in
+	// parallel, and beside make demo) and checks the new cluster is whole; here only the
+	// reaping of clusters left by killed runs is serialised.
 	unlock, err := lockFile(filepath.Join(root, ".create.lock"))
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
 	reapStale(root, bin)
+	unlock()
 	name := fmt.Sprintf("lab-test-%d-%d", os.Getpid(), time.Now().UnixNano()%100000)
 	// Each cluster has a workdir of its own: kwokctl locks files of its workdir.
 	c := &Cluster{Name: name, Workdir: filepath.Join(root, name), BinDir: bin}

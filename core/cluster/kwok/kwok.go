@@ -86,14 +86,20 @@ func (p *Provider) Status(ctx context.Context) (cluster.Status, error) {
 	return cluster.Status{Exists: true, Running: true, Detail: fmt.Sprintf("kwok, Kubernetes %s", v)}, nil
 }
 
-// Create starts a new cluster with the configured number of simulated nodes.
-func (p *Provider) Create(ctx context.Context, _ cluster.CreateOptions) error {
+// Create starts a new cluster with the configured number of simulated nodes, one creation
+// at a time on the machine, and checks that it is whole (Whole).
+func (p *Provider) Create(ctx context.Context, opts cluster.CreateOptions) error {
 	b := p.cfg.BinDir
 	for _, name := range []string{"kwokctl", "kwok", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"} {
 		if _, err := os.Stat(filepath.Join(b, name)); err != nil {
 			return fmt.Errorf("kwok cluster: %s is missing from %s (build them with tools/testcluster/build.sh)", name, b)
 		}
 	}
+	unlock, err := lockFile(ctx, createLock())
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := p.kwokctl(ctx, "create", "cluster", "--runtime", "binary",
 		"--kube-apiserver-binary", filepath.Join(b, "kube-apiserver"),
 		"--kube-controller-manager-binary", filepath.Join(b, "kube-controller-manager"),
@@ -104,10 +110,29 @@ func (p *Provider) Create(ctx context.Context, _ cluster.CreateOptions) error {
 		"--wait", "60s"); err != nil {
 		return err
 	}
-	return p.kwokctl(ctx, "scale", "node", "--replicas", strconv.Itoa(p.cfg.Nodes))
+	err = p.kwokctl(ctx, "scale", "node", "--replicas", strconv.Itoa(p.cfg.Nodes))
+	if err == nil {
+		err = p.Whole(ctx)
+	}
+	if err != nil && !opts.Retain { // a broken cluster is no use, and it holds ports
+		_ = p.Delete(context.WithoutCancel(ctx), cluster.DeleteOptions{})
+	}
+	return err
 }
 
-func (p *Provider) Start(ctx context.Context) error { return p.kwokctl(ctx, "start", "cluster") }
+// Start starts a stopped cluster and checks that it is whole; it takes the creation lock
+// because it binds the ports chosen when the cluster was made.
+func (p *Provider) Start(ctx context.Context) error {
+	unlock, err := lockFile(ctx, createLock())
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := p.kwokctl(ctx, "start", "cluster"); err != nil {
+		return err
+	}
+	return p.Whole(ctx)
+}
 func (p *Provider) Stop(ctx context.Context) error  { return p.kwokctl(ctx, "stop", "cluster") }
 
 // Delete removes the cluster and its folder.
