@@ -50,13 +50,19 @@ func connect(t *testing.T) *kube.Client {
 // uninstalls it at the end of the test.
 func installed(t *testing.T, mod func(*Config)) (*Stack, *sdk.Request) {
 	t.Helper()
+	return installedFrom(t, testenv.ChartRepo(t, "argo-cd"), mod)
+}
+
+// installedFrom is installed with the argo-cd chart of a chart repository.
+func installedFrom(t *testing.T, repo string, mod func(*Config)) (*Stack, *sdk.Request) {
+	t.Helper()
 	s := New()
 	cfg := s.Config().(*Config)
 	if mod != nil {
 		mod(cfg)
 	}
 	req := &sdk.Request{Stack: stackName, Cluster: cluster.Conn, Lab: sdk.Lab{Name: "test", Domain: "test.local"},
-		Config: cfg, Charts: map[string]sdk.ChartOverride{"argo-cd": {Repository: testenv.ChartRepo(t, "argo-cd")}},
+		Config: cfg, Charts: map[string]sdk.ChartOverride{"argo-cd": {Repository: repo}},
 		OnEvent: func(e sdk.Event) { t.Logf("%s: %s", e.Step, e.Message) }}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -105,10 +111,16 @@ func TestConformance(t *testing.T) {
 }
 
 // What the chart made, with the plugin's values: components found by the upstream names and
-// labels, the server Ingress, the hook Job, resources inside the quota.
+// labels, the server Ingress, the hook Job, resources inside the quota. Once with the test
+// chart, once with the real upstream argo-cd 10.1.1 (skipped where it is not at hand).
 func TestReleaseOnKwok(t *testing.T) {
+	t.Run("test chart", func(t *testing.T) { releaseOnKwok(t, testenv.ChartRepo(t, "argo-cd")) })
+	t.Run("upstream chart", func(t *testing.T) { releaseOnKwok(t, testenv.UpstreamRepo(t)) })
+}
+
+func releaseOnKwok(t *testing.T, repo string) {
 	ctx := context.Background()
-	s, req := installed(t, withApps)
+	s, req := installedFrom(t, repo, withApps)
 	c := connect(t)
 
 	h, err := s.Health(ctx, req)
