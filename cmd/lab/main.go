@@ -71,6 +71,7 @@ func newRoot() *cobra.Command {
 		statusCmd(g), preflightCmd(g), restartCmd(g), hostsCmd(g), openCmd(g), logsCmd(g), topCmd(g),
 		troubleshootCmd(g),
 	)
+	root.AddCommand(trustCmd(g)) // issue 12: trusted HTTPS, the portal, completion, version
 	lockFlags(root, g)
 	return root
 }
