@@ -108,6 +108,9 @@ func (c *Client) Apply(ctx context.Context, req *sdk.Request, r Release) (sdk.Re
 	if err != nil {
 		return out, err
 	}
+	if err := c.settleCRDs(ctx, rel); err != nil {
+		return out, err
+	}
 	out.Revision, out.Changed = rel.Version, true
 	return out, c.finish(ctx, req, rel, &out)
 }

@@ -1,0 +1,65 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"helm.sh/helm/v3/pkg/release"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+
+// settleCRDs waits until the CRDs a release's templates made are established, then
+// forgets the cached API resources, so that a later release of the same apply can use
+// their kinds (eck-stack's Elasticsearch, of eck-operator's CRDs). Helm does this itself
+// only for a chart's crds/ folder. A large CRD takes the API server a moment.
+func (c *Client) settleCRDs(ctx context.Context, rel *release.Release) error {
+	objs, err := Decode(rel.Manifest)
+	if err != nil {
+		return fmt.Errorf("manifest of %s: %w", rel.Name, err)
+	}
+	var names []string
+	for _, o := range objs {
+		if o.GetKind() == "CustomResourceDefinition" {
+			names = append(names, o.GetName())
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	for _, name := range names {
+		if err := c.waitEstablished(ctx, name); err != nil {
+			return err
+		}
+	}
+	if dc, err := c.getter.ToDiscoveryClient(); err == nil {
+		dc.Invalidate()
+	}
+	return nil
+}
+
+func (c *Client) waitEstablished(ctx context.Context, name string) error {
+	for {
+		crd, err := c.Dynamic.Resource(crdResource).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("CRD %s: %w", name, err)
+		}
+		conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
+		for _, cond := range conds {
+			m, _ := cond.(map[string]any)
+			if m["type"] == "Established" && strings.EqualFold(fmt.Sprint(m["status"]), "True") {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("CRD %s is not established: %w", name, ctx.Err())
+		case <-time.After(PollInterval):
+		}
+	}
+}
