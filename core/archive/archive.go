@@ -171,7 +171,9 @@ func hashFile(p string) (string, int64, error) {
 }
 
 // Extract checks every file of the archive against the manifest and writes the stacks'
-// folders under dir (dir/<stack>/...). Nothing is trusted before its checksum matches.
+// folders under dir (dir/<stack>/...). Nothing is trusted before its checksum matches: the
+// manifest must come first, and an entry it does not list, a second copy of one, anything
+// but a regular file, or a file longer than the manifest says is refused.
 func Extract(src, dir string) (*Manifest, error) {
 	f, err := os.Open(src)
 	if err != nil {
@@ -183,7 +185,16 @@ func Extract(src, dir string) (*Manifest, error) {
 		return nil, fmt.Errorf("%s: not a lab backup: %w", src, err)
 	}
 	tr := tar.NewReader(gz)
-	var m *Manifest
+	m, err := readManifest(tr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a lab backup: %w", src, err)
+	}
+	want := map[string]File{}
+	for _, s := range m.Stacks {
+		for _, f := range s.Files {
+			want[path.Join(s.Name, f.Path)] = f
+		}
+	}
 	seen := map[string]string{}
 	for {
 		h, err := tr.Next()
@@ -193,23 +204,42 @@ func Extract(src, dir string) (*Manifest, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", src, err)
 		}
-		if h.Name == ManifestName {
-			m = &Manifest{}
-			if err := json.NewDecoder(tr).Decode(m); err != nil {
-				return nil, fmt.Errorf("%s: manifest: %w", src, err)
-			}
-			continue
+		f, listed := want[h.Name]
+		switch {
+		case !h.FileInfo().Mode().IsRegular():
+			return nil, fmt.Errorf("%s: entry %q is not a regular file", src, h.Name)
+		case !listed:
+			return nil, fmt.Errorf("%s: entry %q is not in the manifest", src, h.Name)
+		case seen[h.Name] != "":
+			return nil, fmt.Errorf("%s: entry %q appears twice", src, h.Name)
 		}
-		sum, err := extractFile(tr, h.Name, dir)
+		sum, err := extractFile(io.LimitReader(tr, f.Size+1), h.Name, dir)
 		if err != nil {
 			return nil, err
 		}
 		seen[h.Name] = sum
 	}
-	if m == nil {
-		return nil, fmt.Errorf("%s: not a lab backup: no %s", src, ManifestName)
+	// The tar ends before gzip's trailer: read it, so its checksum and length are checked.
+	if _, err := io.Copy(io.Discard, gz); err != nil {
+		return nil, fmt.Errorf("%s: truncated or damaged: %w", src, err)
 	}
 	return m, verify(m, seen)
+}
+
+// readManifest reads the archive's first entry, which must be the manifest.
+func readManifest(tr *tar.Reader) (*Manifest, error) {
+	h, err := tr.Next()
+	if err != nil {
+		return nil, err
+	}
+	if h.Name != ManifestName {
+		return nil, fmt.Errorf("its first entry is %q, not %s", h.Name, ManifestName)
+	}
+	m := &Manifest{}
+	if err := json.NewDecoder(io.LimitReader(tr, 16<<20)).Decode(m); err != nil {
+		return nil, fmt.Errorf("%s: %w", ManifestName, err)
+	}
+	return m, nil
 }
 
 func extractFile(r io.Reader, name, dir string) (string, error) {
