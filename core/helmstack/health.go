@@ -105,16 +105,18 @@ func checkRollout(ctx context.Context, c *kube.Client, h *sdk.Health, ro Rollout
 			pending = append(pending, describe(w))
 			continue
 		}
-		ready = append(ready, w.String())
-		if w.Kind == "DaemonSet" {
-			gap, err := c.Coverage(ctx, w)
-			if err != nil {
-				h.Add(ro.Check, sdk.Unhealthy, "%v", err)
-				return
-			}
-			if gap != "" {
-				short = append(short, fmt.Sprintf("%s %s", w.String(), gap))
-			}
+		if w.Kind != "DaemonSet" {
+			ready = append(ready, w.String())
+			continue
+		}
+		ready = append(ready, fmt.Sprintf("%s on %d nodes", w.String(), w.Desired))
+		gap, err := c.Coverage(ctx, w)
+		if err != nil {
+			h.Add(ro.Check, sdk.Unhealthy, "%v", err)
+			return
+		}
+		if gap != "" {
+			short = append(short, fmt.Sprintf("%s %s", w.String(), gap))
 		}
 	}
 	switch {

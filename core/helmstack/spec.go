@@ -46,6 +46,7 @@ type Spec[C any] struct {
 	Data    *Data[C]
 	// CRDGroups are the API groups whose CRDs the stack's charts own; they go only when
 	// the data is purged, since every object of theirs, in any namespace, goes with them.
+	// A CRD of such a group that another Helm release installed stays.
 	CRDGroups []string
 	// Teardown runs first in Uninstall, while the charts' controllers still run (delete
 	// custom resources and wait for their finalizers); it reports whether it changed anything.

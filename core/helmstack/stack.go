@@ -208,7 +208,11 @@ func (st *Stack[C]) Uninstall(ctx context.Context, req *sdk.Request) (*sdk.Resul
 		res.Summary += fmt.Sprintf("; namespace %s kept with its data (purge the data to delete it)", strings.Join(kept, ", "))
 	}
 	if req.PurgeData && len(st.spec.CRDGroups) > 0 {
-		k, err := s.Kube.DeleteCRDs(ctx, st.spec.CRDGroups...)
+		names := make([]string, len(rels))
+		for i, r := range rels {
+			names[i] = r.Name
+		}
+		k, err := s.Kube.DeleteCRDs(ctx, st.spec.CRDGroups, names)
 		if err != nil {
 			return nil, err
 		}

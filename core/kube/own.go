@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -90,8 +91,10 @@ func (c *Client) DeleteOwned(ctx context.Context, stack string, withData bool) (
 }
 
 // DeleteCRDs deletes the CustomResourceDefinitions of API groups, and with them every
-// object of theirs. It reports how many it deleted.
-func (c *Client) DeleteCRDs(ctx context.Context, groups ...string) (int, error) {
+// object of theirs, except those another Helm release installed (a group can be shared:
+// Argo Rollouts' CRDs are argoproj.io too). releases are the stack's own. It reports how
+// many it deleted.
+func (c *Client) DeleteCRDs(ctx context.Context, groups, releases []string) (int, error) {
 	crds := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 	list, err := c.Dynamic.Resource(crds).List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -104,7 +107,8 @@ func (c *Client) DeleteCRDs(ctx context.Context, groups ...string) (int, error) 
 	n := 0
 	for _, crd := range list.Items {
 		group, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
-		if !want[group] {
+		owner := crd.GetAnnotations()["meta.helm.sh/release-name"]
+		if !want[group] || (owner != "" && !slices.Contains(releases, owner)) {
 			continue
 		}
 		ok, err := c.Delete(ctx, crds, "", crd.GetName())
