@@ -44,7 +44,8 @@ func TestIngressLifecycle(t *testing.T) {
 		m := c.(map[string]any)
 		checks[m["name"].(string)] = m["status"].(string)
 	}
-	assert.Equal(t, map[string]string{"controller rollout": "healthy", "ingress class": "healthy", "controller probe": "skipped"}, checks)
+	assert.Equal(t, map[string]string{"controller rollout": "healthy", "ingress class": "healthy", "controller probe": "skipped",
+		"default certificate": "healthy"}, checks)
 
 	// A second apply changes nothing: no new Helm revision, and plan says so.
 	l.ok("apply")

@@ -18,7 +18,8 @@ import (
 func stacksHCL(argocd, monitoring bool) string {
 	s := header("stacks.local") + ingressBlock("traefik")
 	if argocd {
-		s += fmt.Sprintf("stack \"argocd\" {\n  chart \"argo-cd\" {\n    repository = %q\n  }\n}\n", charts)
+		// The Nexo Applications belong to the nexo-apps stack; one of the user's own here.
+		s += fmt.Sprintf("stack \"argocd\" {\n  applications = { \"nexo-be-local\" = \"apps/nexo-be\" }\n  chart \"argo-cd\" {\n    repository = %q\n  }\n}\n", charts)
 	}
 	if monitoring {
 		s += fmt.Sprintf("stack \"monitoring\" {\n  retention = \"7d\"\n  chart \"kube-prometheus-stack\" {\n    repository = %q\n  }\n}\n", charts)
