@@ -83,10 +83,13 @@ func elasticsearchValues(cfg *Config) map[string]any {
 					"volumeMounts": []any{snapshots},
 				}},
 				// The node's snapshot folder is made by the kubelet as root; Elasticsearch
-				// runs as uid 1000. The image is the Elasticsearch one (ECK's default).
+				// runs as uid 1000. The image is the Elasticsearch one (ECK's default). A
+				// folder that can be neither chowned nor opened up (some Docker Desktop file
+				// sharing) does not stop the node: registering the repository then fails
+				// with Elasticsearch's reason.
 				"initContainers": []any{map[string]any{
 					"name":            "snapshot-folder",
-					"command":         []any{"sh", "-c", "chown 1000:0 " + snapshotMount},
+					"command":         []any{"sh", "-c", "chown 1000:0 " + snapshotMount + " || chmod 0777 " + snapshotMount + " || true"},
 					"securityContext": map[string]any{"runAsUser": 0},
 					"volumeMounts":    []any{snapshots},
 					"resources":       small(),
