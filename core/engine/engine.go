@@ -126,18 +126,18 @@ func (e *Engine) resolve(ctx context.Context, b *config.Stack) (*Stack, hcl.Diag
 		return s, diags
 	}
 	s.ConfigJSON = cfg
+	files, err := pathsDigest(desc.Schema, cfg)
+	if err != nil {
+		return s, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unreadable path", Detail: err.Error(), Subject: b.DefRange.Ptr()})
+	}
 	req := &sdk.Request{Stack: b.Name, ConfigJSON: cfg,
 		Lab: sdk.Lab{Name: e.Config.Lab.Name, Domain: e.Config.Lab.Domain, DataDir: e.Config.Lab.DataDir}}
-	checks, err := e.Host.Validate(ctx, desc, req)
+	checks, err := e.Host.Validate(ctx, desc, req, files)
 	if err != nil {
 		return s, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Plugin failed", Detail: err.Error(), Subject: b.DefRange.Ptr()})
 	}
 	if diags = append(diags, e.Config.PluginDiagnostics(b, checks)...); diags.HasErrors() {
 		return s, diags
-	}
-	files, err := pathsDigest(desc.Schema, cfg)
-	if err != nil {
-		return s, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unreadable path", Detail: err.Error(), Subject: b.DefRange.Ptr()})
 	}
 	s.Hash = hashOf(cfg, b.Charts, e.Config.Lab.Domain, e.Config.Lab.DataDir, files)
 	return s, diags

@@ -107,10 +107,11 @@ func (h *Host) Describe(ctx context.Context, name string) (Description, error) {
 }
 
 // Validate runs a plugin's Validate on a decoded config, launching the plugin only when
-// the cache has no answer for this binary and this exact request.
-func (h *Host) Validate(ctx context.Context, d Description, req *sdk.Request) (sdk.Diagnostics, error) {
+// the cache has no answer for this binary and this exact request. files is the digest of
+// what the config's path attributes point at, so a fixed file is checked anew.
+func (h *Host) Validate(ctx context.Context, d Description, req *sdk.Request, files string) (sdk.Diagnostics, error) {
 	sum := sha256.New()
-	for _, part := range [][]byte{[]byte(d.SHA256), []byte(req.Stack), []byte(req.Lab.Name), []byte(req.Lab.Domain), []byte(req.Lab.DataDir), req.ConfigJSON} {
+	for _, part := range [][]byte{[]byte(d.SHA256), []byte(req.Stack), []byte(req.Lab.Name), []byte(req.Lab.Domain), []byte(req.Lab.DataDir), req.ConfigJSON, []byte(files)} {
 		sum.Write(part)
 		sum.Write([]byte{0})
 	}
