@@ -22,6 +22,9 @@ type Spec[C any] struct {
 	// Validate adds what is wrong with a config beyond its schema; it runs before any
 	// change, without a cluster.
 	Validate func(cfg *C, req *sdk.Request, d *sdk.Diagnostics)
+	// Inputs reads what Install needs from this machine (a password file, an environment
+	// variable) before anything changes: an error stops Install with nothing touched.
+	Inputs func(s *Session[C]) error
 	// Namespaces the stack owns; Install makes each with its quota.
 	Namespaces func(cfg *C) []Namespace
 	// Prepare runs before the charts: generated credentials, Secrets the values refer to,

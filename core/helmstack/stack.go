@@ -83,12 +83,17 @@ func (st *Stack[C]) prepare(ctx context.Context, s *Session[C]) error {
 	return st.spec.Prepare(ctx, s)
 }
 
-// Install makes the namespaces, runs Prepare, installs or upgrades each release (only when
+// Install reads the Inputs, makes the namespaces, runs Prepare, installs or upgrades each release (only when
 // its chart or values changed) and waits for its workloads, then runs After.
 func (st *Stack[C]) Install(ctx context.Context, req *sdk.Request) (*sdk.Result, error) {
 	s, err := st.Session(req, false)
 	if err != nil {
 		return nil, err
+	}
+	if st.spec.Inputs != nil {
+		if err := st.spec.Inputs(s); err != nil {
+			return nil, err
+		}
 	}
 	for _, ns := range st.spec.Namespaces(s.Config) {
 		req.Emit("namespace", "namespace %s with its quota", ns.Name)

@@ -67,6 +67,7 @@ func New() *Stack {
 		Namespaces: func(*Config) []helmstack.Namespace {
 			return []helmstack.Namespace{{Name: namespace, Quota: &quota}}
 		},
+		Inputs:   inputs,
 		Prepare:  prepare,
 		Releases: releases,
 		// The AppProject and Applications need the chart's CRDs, so they come after it.
@@ -145,16 +146,16 @@ const (
 	passwordValue = "repo-password"
 )
 
-// prepare reads the repository's password first, so that a missing one stops the install
-// before the admin credential or a chart changes; then it finds the admin password's hash.
+// inputs reads the repository's password, so that a missing one stops the install before
+// anything changes.
+func inputs(s *session) error {
+	pw, err := repoPassword(s.Config)
+	s.Values[passwordValue] = pw
+	return err
+}
+
+// prepare finds the admin password's hash.
 func prepare(ctx context.Context, s *session) error {
-	if !s.DryRun {
-		pw, err := repoPassword(s.Config)
-		if err != nil {
-			return err
-		}
-		s.Values[passwordValue] = pw
-	}
 	adm, err := ensureAdmin(ctx, s)
 	if err != nil {
 		return err
