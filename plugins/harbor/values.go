@@ -1,0 +1,79 @@
+package main
+
+import (
+	"github.com/nexolab/lab/core/kube"
+)
+
+var chart = kube.Chart{Repository: "https://helm.goharbor.io", Name: "harbor", Version: "1.19.1"}
+
+func releases(s *session) ([]kube.Release, error) {
+	return []kube.Release{{Name: releaseName, Namespace: s.Config.Namespace, Chart: chart, Values: values(s)}}, nil
+}
+
+// values are the chart's values. Every generated secret comes from the Secrets of
+// prepare through the chart's existingSecret keys; only the internal database's password
+// is a value, because the chart reads it from nowhere else.
+func values(s *session) map[string]any {
+	cfg := s.Config
+	host := s.Host("harbor")
+	pvc := func(size string) map[string]any { return map[string]any{"size": size} }
+	v := map[string]any{
+		// TLS ends at the ingress, with the chart's certificate for the host; the body size
+		// limit is the chart's "0" (unlimited, for layer uploads), on NGINX and Traefik.
+		"expose": map[string]any{
+			"type":    "ingress",
+			"tls":     map[string]any{"enabled": true, "certSource": "auto"},
+			"ingress": map[string]any{"hosts": map[string]any{"core": host}},
+		},
+		"externalURL": "https://" + host,
+		"persistence": map[string]any{
+			"enabled":        true,
+			"resourcePolicy": "keep",
+			"persistentVolumeClaim": map[string]any{
+				"registry":   pvc(cfg.RegistrySize),
+				"jobservice": map[string]any{"jobLog": pvc(cfg.JobserviceSize)},
+				"database":   pvc(cfg.DatabaseSize),
+				"redis":      pvc(cfg.RedisSize),
+				"trivy":      pvc(cfg.TrivySize),
+			},
+		},
+		// The registry's and jobservice's volumes are ReadWriteOnce (local-path): the old
+		// pod must let go before the new one mounts them.
+		"updateStrategy":                 map[string]any{"type": "Recreate"},
+		"existingSecretAdminPassword":    adminSecret,
+		"existingSecretAdminPasswordKey": kube.PasswordKey,
+		"existingSecretSecretKey":        secretsName,
+		"core": map[string]any{
+			"existingSecret":        secretsName,
+			"existingXsrfSecret":    secretsName,
+			"existingXsrfSecretKey": keyCSRF,
+			"secretName":            tokenSecret,
+		},
+		"jobservice": map[string]any{"existingSecret": secretsName, "existingSecretKey": keyJobservice},
+		"registry": map[string]any{
+			"existingSecret":    secretsName,
+			"existingSecretKey": keyRegistry,
+			"credentials":       map[string]any{"username": registryUser, "existingSecret": secretsName},
+		},
+		"trivy": map[string]any{
+			"enabled":          true,
+			"skipUpdate":       cfg.TrivySkipUpdate,
+			"skipJavaDBUpdate": cfg.TrivySkipUpdate,
+			"offlineScan":      cfg.TrivySkipUpdate,
+		},
+		"database": map[string]any{
+			"type":     "internal",
+			"internal": map[string]any{"password": databasePassword(s)},
+		},
+		"metrics": map[string]any{"enabled": false},
+	}
+	kube.SetResources(v, containers)
+	return v
+}
+
+func databasePassword(s *session) string {
+	if p, ok := s.Values[keyDatabase].(string); ok {
+		return p
+	}
+	return ""
+}
