@@ -40,7 +40,9 @@ func Workroot() string { return filepath.Join(os.TempDir(), "lab-kwok-test") }
 
 // StartKwok creates a kwok cluster with nodes simulated nodes. Call Stop when done;
 // TestMain is the place: code := m.Run(); c.Stop(); os.Exit(code).
-func StartKwok(nodes int) (*Cluster, error) {
+func StartKwok(nodes int) (*Cluster, error) { return startKwok(nodes, "") }
+
+func startKwok(nodes int, kwokConfig string) (*Cluster, error) {
 	bin := kwok.DefaultBinDir()
 	if _, err := os.Stat(filepath.Join(bin, "kwokctl")); err != nil {
 		return nil, fmt.Errorf("kwok binaries missing in %s: run tools/testcluster/build.sh (make testbin)", bin)
@@ -62,6 +64,9 @@ func StartKwok(nodes int) (*Cluster, error) {
 	// Each cluster has a workdir of its own: kwokctl locks files of its workdir.
 	c := &Cluster{Name: name, Workdir: filepath.Join(root, name), BinDir: bin}
 	c.provider = kwok.New(kwok.Config{Name: name, Nodes: nodes, BinDir: bin, Workdir: c.Workdir}, name)
+	if err := writeKwokConfig(c.Workdir, kwokConfig); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	if err := os.WriteFile(filepath.Join(root, name+".pid"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {

@@ -51,7 +51,10 @@ type stackUnderTest struct {
 	ns     string
 }
 
-func launch(t *testing.T, ns string) *stackUnderTest {
+func launch(t *testing.T, ns string) *stackUnderTest { return launchOn(t, cluster.Conn, ns) }
+
+// launchOn starts the plugin for a stack in namespace ns of a cluster.
+func launchOn(t *testing.T, conn sdk.Cluster, ns string) *stackUnderTest {
 	bin := testenv.BuildPlugin(t, "logging")
 	host := pluginhost.New(pluginhost.Options{Dirs: []string{filepath.Dir(bin)},
 		Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn})})
@@ -62,10 +65,10 @@ func launch(t *testing.T, ns string) *stackUnderTest {
 		"retention": "7d", "app_namespaces": []string{"nexo-*"}, "snapshot_path": "/mnt/data/logging-snapshots"})
 	require.NoError(t, err)
 	repo := testenv.UpstreamRepo(t)
-	c, err := kube.Connect(cluster.Conn, nil)
+	c, err := kube.Connect(conn, nil)
 	require.NoError(t, err)
 	return &stackUnderTest{t: t, client: p.Client, kube: c, ns: ns, req: &sdk.Request{
-		Stack: "logging", Cluster: cluster.Conn, Lab: sdk.Lab{Name: "test", Domain: "test.local"}, ConfigJSON: cfg,
+		Stack: "logging", Cluster: conn, Lab: sdk.Lab{Name: "test", Domain: "test.local"}, ConfigJSON: cfg,
 		Charts:  map[string]sdk.ChartOverride{"eck-operator": {Repository: repo}, "eck-stack": {Repository: repo}},
 		OnEvent: func(e sdk.Event) { t.Logf("%s: %s", e.Step, e.Message) },
 	}}
