@@ -71,7 +71,8 @@ func newRoot() *cobra.Command {
 		statusCmd(g), preflightCmd(g), restartCmd(g), hostsCmd(g), openCmd(g), logsCmd(g), topCmd(g),
 		troubleshootCmd(g),
 	)
-	root.AddCommand(trustCmd(g)) // issue 12: trusted HTTPS, the portal, completion, version
+	// issue 12: trusted HTTPS, the portal, completion, version
+	root.AddCommand(trustCmd(g), portalCmd(g))
 	lockFlags(root, g)
 	return root
 }

@@ -40,7 +40,7 @@ const (
 	CACertFile = "ca.crt"
 	caKeyFile  = "ca.key"
 	LeafFile   = "tls.crt"
-	leafKey    = "tls.key"
+	LeafKeyFile    = "tls.key"
 )
 
 // CA is a lab's certificate authority.
@@ -189,7 +189,7 @@ func (ca *CA) Leaf(hosts []string, now time.Time) (leaf *Leaf, issued bool, err 
 	if err != nil {
 		return nil, false, err
 	}
-	if err := atomicfile.Write(filepath.Join(ca.Dir, leafKey), leaf.KeyPEM, 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(ca.Dir, LeafKeyFile), leaf.KeyPEM, 0o600); err != nil {
 		return nil, false, err
 	}
 	if err := atomicfile.Write(filepath.Join(ca.Dir, LeafFile), leaf.CertPEM, 0o644); err != nil {
@@ -217,7 +217,7 @@ func (ca *CA) loadLeaf() (*Leaf, error) {
 	if err != nil {
 		return nil, err
 	}
-	keyPEM, err := os.ReadFile(filepath.Join(ca.Dir, leafKey))
+	keyPEM, err := os.ReadFile(filepath.Join(ca.Dir, LeafKeyFile))
 	if err != nil {
 		return nil, err
 	}
