@@ -26,6 +26,11 @@ testbin:
 test: testbin build
 	$(GO) test -count=1 -timeout 60m ./core/... ./cmd/... $(addprefix ./plugins/,$(addsuffix /...,$(PLUGINS))) ./examples/motd/... ./e2e/...
 
+## standins: the stand-in k3d node images the k3d tests run where no image can be pulled
+.PHONY: standins
+standins: testbin
+	tools/k3dstandin/build.sh
+
 ## up: build and bring the lab of lab.hcl up
 up: build
 	./$(BIN)/lab apply $(LAB_FILE)

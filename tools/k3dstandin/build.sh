@@ -90,6 +90,12 @@ if needs "$k3s_image"; then
 		echo "---"
 		cat "$kwokdir/kustomize/stage/$f.yaml"
 	done >"$r/etc/kwok/stages.yaml"
+	# k3s's local-path volumes, simulated: kwok binds the claims of that class (no folder is
+	# made in data_dir).
+	for f in pvc-provision pv-bind pvc-delete pv-delete; do
+		echo "---"
+		sed "s/'kwok-volume'/'local-path'/" "$kwokdir/kustomize/stage/volume/fast/$f.yaml"
+	done >>"$r/etc/kwok/stages.yaml"
 	build k3s "$k3s_image"
 fi
 

@@ -47,6 +47,15 @@ func (p *Provider) sweep(ctx context.Context, cli dockerclient.APIClient) error 
 	var errs []error
 	containers, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: byCluster})
 	errs = append(errs, err)
+	// k3d checks the node image in a throwaway container, which a cancelled create leaves.
+	checks, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(
+		filters.Arg("ancestor", p.cfg.Image), filters.Arg("status", "exited"))})
+	errs = append(errs, err)
+	for _, c := range checks {
+		if strings.Contains(c.Command, "/sys/devices/system/edac") {
+			containers = append(containers, c)
+		}
+	}
 	for _, c := range containers {
 		errs = append(errs, ignoreNotFound(cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})))
 	}

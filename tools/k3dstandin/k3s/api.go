@@ -79,14 +79,19 @@ func (a api) do(ctx context.Context, method, path, ctype string, body any) (int,
 
 // register creates the Node of this container, or finds it made by an earlier start.
 func (a api) register(ctx context.Context, node map[string]any) error {
-	code, body, err := a.do(ctx, http.MethodPost, "/api/v1/nodes", "application/json", node)
+	return a.create(ctx, "/api/v1/nodes", node)
+}
+
+// create posts an object to a collection; one that exists already is left as it is.
+func (a api) create(ctx context.Context, collection string, obj map[string]any) error {
+	code, body, err := a.do(ctx, http.MethodPost, collection, "application/json", obj)
 	if err != nil {
 		return err
 	}
 	if code == http.StatusCreated || code == http.StatusConflict {
 		return nil
 	}
-	return fmt.Errorf("register node: HTTP %d: %s", code, strings.TrimSpace(string(body)))
+	return fmt.Errorf("create in %s: HTTP %d: %s", collection, code, strings.TrimSpace(string(body)))
 }
 
 // setUnschedulable cordons or uncordons a node.

@@ -62,6 +62,9 @@ func server(f flags) error {
 	if err := retry(ctx, func() error { return a.register(ctx, nodeObject(hostname, true, f)) }); err != nil {
 		return err
 	}
+	if err := retry(ctx, func() error { return a.create(ctx, "/apis/storage.k8s.io/v1/storageclasses", localPathClass) }); err != nil {
+		return err
+	}
 	logf("info", "k3s is up and running")
 	if err := writeCoreDNSManifest(); err != nil {
 		return err
@@ -156,6 +159,20 @@ metadata:
 data:
   NodeHosts: ""
 `), 0o644)
+}
+
+// localPathClass is the default StorageClass k3s deploys with its local-path provisioner;
+// kwok binds its claims (see the stages of build.sh).
+var localPathClass = map[string]any{
+	"apiVersion": "storage.k8s.io/v1",
+	"kind":       "StorageClass",
+	"metadata": map[string]any{
+		"name":        "local-path",
+		"annotations": map[string]string{"storageclass.kubernetes.io/is-default-class": "true"},
+	},
+	"provisioner":       "rancher.io/local-path",
+	"reclaimPolicy":     "Delete",
+	"volumeBindingMode": "WaitForFirstConsumer",
 }
 
 type component struct {
