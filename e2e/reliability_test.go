@@ -23,9 +23,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/nexolab/lab/core/lock"
 	"github.com/nexolab/lab/core/state"
@@ -403,4 +405,29 @@ func TestHostsShowWithoutBlock(t *testing.T) {
 	b, err = os.ReadFile(file)
 	require.NoError(t, err)
 	assert.Equal(t, "127.0.0.1\tlocalhost\n", string(b))
+}
+
+// R6/R8: a lab-system held by an object's finalizer makes destroy end within its timeout,
+// naming the object and the finalizer, instead of waiting for good.
+func TestDestroyWithStuckFinalizer(t *testing.T) {
+	ctx := context.Background()
+	l := newLab(t, header("stuck.local")+"stack \"alpha\" {\n  message = \"held\"\n}\n")
+	l.ok("apply")
+	cms := client(t).Kube.CoreV1().ConfigMaps(state.Namespace)
+	_, err := cms.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "held",
+		Finalizers: []string{"example.com/hold"}}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_, _ = cms.Patch(ctx, "held", types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`), metav1.PatchOptions{})
+		require.Eventually(t, func() bool {
+			_, err := client(t).Kube.CoreV1().Namespaces().Get(ctx, state.Namespace, metav1.GetOptions{})
+			return apierrors.IsNotFound(err)
+		}, time.Minute, 200*time.Millisecond, "lab-system is gone once the finalizer is")
+	})
+
+	r := l.run("destroy", "--yes", "--timeout", "15s")
+	assert.Equal(t, 1, r.code, "%s", r)
+	assert.Contains(t, r.stderr, "configmaps/held (finalizers: example.com/hold)", "names the object and its finalizer")
+	_, err = client(t).Kube.CoreV1().ConfigMaps("testkit").Get(ctx, "alpha", metav1.GetOptions{})
+	assert.True(t, apierrors.IsNotFound(err), "the stack itself was uninstalled: %v", err)
 }

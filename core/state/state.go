@@ -134,7 +134,7 @@ func (s *Store) waitGone(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s is still terminating: %w", Namespace, ctx.Err())
+			return fmt.Errorf("namespace %s is still terminating (%w), held by: %s", Namespace, ctx.Err(), Stuck(ctx, s.kube, Namespace))
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
