@@ -133,7 +133,8 @@ func (p *Provider) Start(ctx context.Context) error {
 	}
 	return p.Whole(ctx)
 }
-func (p *Provider) Stop(ctx context.Context) error  { return p.kwokctl(ctx, "stop", "cluster") }
+
+func (p *Provider) Stop(ctx context.Context) error { return p.kwokctl(ctx, "stop", "cluster") }
 
 // Delete removes the cluster and its folder.
 func (p *Provider) Delete(ctx context.Context, _ cluster.DeleteOptions) error {
