@@ -89,7 +89,7 @@ func checkInfo(t *testing.T, info sdk.Info, name string) {
 }
 
 var types = map[string]bool{sdk.TypeString: true, sdk.TypeNumber: true, sdk.TypeInteger: true, sdk.TypeBool: true,
-	sdk.TypeListString: true, sdk.TypeListNumber: true, sdk.TypeMapString: true, sdk.TypeAny: true}
+	sdk.TypeListString: true, sdk.TypeListNumber: true, sdk.TypeMapString: true, sdk.TypeAny: true, sdk.TypeBlock: true}
 
 func checkSchema(t *testing.T, ctx context.Context, c *sdk.Client) []sdk.Attribute {
 	attrs, err := c.Schema(ctx)
