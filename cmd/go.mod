@@ -6,6 +6,7 @@ require (
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/hcl/v2 v2.25.0
 	github.com/nexolab/lab/core v0.0.0
+	github.com/nexolab/lab/plugins/nexo-apps v0.0.0
 	github.com/spf13/cobra v1.10.2
 	golang.org/x/term v0.46.0
 )
@@ -210,3 +211,5 @@ require (
 )
 
 replace github.com/nexolab/lab/core => ../core
+
+replace github.com/nexolab/lab/plugins/nexo-apps => ../plugins/nexo-apps
