@@ -43,6 +43,8 @@ type Stack struct {
 	LastApply string
 	AppliedAt time.Time
 	LastError string
+	// Endpoints are the URLs the stack reported with its health.
+	Endpoints []sdk.Endpoint
 }
 
 // UI is one web UI of the lab; its password only through reveal.
@@ -121,7 +123,7 @@ func (l *Lab) health(ctx context.Context, byName map[string]*Stack) {
 			s.Err = h.Err.Error()
 		}
 		if h.Health != nil {
-			s.Checks = h.Health.Checks
+			s.Checks, s.Endpoints = h.Health.Checks, h.Health.Endpoints
 		}
 	}
 }
@@ -150,6 +152,13 @@ func (l *Lab) uis(ctx context.Context, v *View) []UI {
 	if dash, err := l.Engine.Dashboards(ctx); err == nil {
 		for name, url := range dash {
 			byName[name] = &UI{Name: name, URL: strings.Replace(url, "http://", "https://", 1)}
+		}
+	}
+	for _, s := range v.Stacks { // UIs a stack has by its config (Traefik's dashboard)
+		for _, ep := range s.Endpoints {
+			if _, ok := byName[ep.Name]; !ok && !strings.Contains(ep.URL, "*") {
+				byName[ep.Name] = &UI{Name: ep.Name, Stack: s.Name, URL: ep.URL}
+			}
 		}
 	}
 	if creds, err := l.credentials(ctx); err == nil {

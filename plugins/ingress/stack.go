@@ -48,7 +48,11 @@ func New() *helmstack.Stack[Config] {
 		Rollouts: []helmstack.Rollout{{Check: "controller rollout"}},
 		Checks:   checks,
 		Endpoints: func(s *session) []sdk.Endpoint {
-			return []sdk.Endpoint{{Name: "ingress", URL: "https://*." + s.Req.Lab.Domain}}
+			eps := []sdk.Endpoint{{Name: "ingress", URL: "https://*." + s.Req.Lab.Domain}}
+			if s.Config.Controller == "traefik" {
+				eps = append(eps, sdk.Endpoint{Name: "traefik", URL: "https://" + dashboardHost(s.Req.Lab.Domain) + "/dashboard/"})
+			}
+			return eps
 		},
 	})
 }

@@ -124,6 +124,19 @@ func TestTraefikDefaultTLSStoreAndRedirect(t *testing.T) {
 	assert.Contains(t, args, "--entryPoints.websecure.http.tls=true")
 	ch := checkOf(t, req, "default certificate")
 	assert.Equal(t, sdk.Healthy, ch.Status, ch.Message)
+
+	// The dashboard answers at traefik.<domain> over https, and the stack says where.
+	route, err := c.Dynamic.Resource(schema.GroupVersionResource{Group: "traefik.io", Version: "v1alpha1", Resource: "ingressroutes"}).
+		Namespace(cfg.Namespace).Get(ctx, "traefik-dashboard", metav1.GetOptions{})
+	require.NoError(t, err)
+	eps, _, _ := unstructured.NestedStringSlice(route.Object, "spec", "entryPoints")
+	assert.Equal(t, []string{"websecure"}, eps)
+	routes, _, _ := unstructured.NestedSlice(route.Object, "spec", "routes")
+	require.Len(t, routes, 1)
+	assert.Equal(t, "Host(`traefik.tls.local`)", routes[0].(map[string]any)["match"])
+	h, err := New().Health(ctx, req)
+	require.NoError(t, err)
+	assert.Contains(t, h.Endpoints, sdk.Endpoint{Name: "traefik", URL: "https://traefik.tls.local/dashboard/"})
 }
 
 // The user's own certificate replaces the lab's, and is not a copy apply would overwrite.

@@ -10,7 +10,7 @@ type controller struct {
 	release string
 	chart   kube.Chart
 	class   string
-	values  func(cfg *Config, simulated bool) map[string]any
+	values  func(cfg *Config, domain string, simulated bool) map[string]any
 }
 
 var controllers = []controller{
@@ -39,13 +39,13 @@ func controllerOf(cfg *Config) controller {
 func release(s *session) kube.Release {
 	ctl := controllerOf(s.Config)
 	return kube.Release{Name: ctl.release, Namespace: s.Config.Namespace, Chart: ctl.chart,
-		Values: ctl.values(s.Config, s.Simulated())}
+		Values: ctl.values(s.Config, s.Req.Lab.Domain, s.Simulated())}
 }
 
 // nginxValues runs the controller on every node with host ports 80 and 443: k3d's load
 // balancer forwards the host's ports to the nodes. The admission webhook is left out on a
 // simulated cluster, where no container would answer it and every Ingress would be refused.
-func nginxValues(cfg *Config, simulated bool) map[string]any {
+func nginxValues(cfg *Config, _ string, simulated bool) map[string]any {
 	return map[string]any{
 		"controller": map[string]any{
 			"kind":     "DaemonSet",
@@ -63,7 +63,8 @@ func nginxValues(cfg *Config, simulated bool) map[string]any {
 	}
 }
 
-func traefikValues(cfg *Config, _ bool) map[string]any {
+// traefikValues: the dashboard answers at traefik.<domain>, over https only.
+func traefikValues(cfg *Config, domain string, _ bool) map[string]any {
 	return map[string]any{
 		"deployment": map[string]any{"kind": "DaemonSet"},
 		"ports": map[string]any{
@@ -76,5 +77,10 @@ func traefikValues(cfg *Config, _ bool) map[string]any {
 		"service":      map[string]any{"spec": map[string]any{"type": "ClusterIP"}},
 		"ingressClass": map[string]any{"enabled": true, "isDefaultClass": cfg.DefaultClass, "name": "traefik"},
 		"resources":    controllerPod.Resources(),
+		"ingressRoute": map[string]any{"dashboard": map[string]any{
+			"enabled": true, "matchRule": "Host(`" + dashboardHost(domain) + "`)", "entryPoints": []any{"websecure"},
+		}},
 	}
 }
+
+func dashboardHost(domain string) string { return "traefik." + domain }
