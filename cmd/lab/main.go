@@ -72,7 +72,8 @@ func newRoot() *cobra.Command {
 		troubleshootCmd(g),
 	)
 	// issue 12: trusted HTTPS, the portal, completion, version
-	root.AddCommand(trustCmd(g), portalCmd(g))
+	root.AddCommand(trustCmd(g), portalCmd(g), versionCmd(g))
+	completeNames(root, g)
 	root.AddCommand(gitopsCmd(g)) // issue 13: lab gitops init
 	lockFlags(root, g)
 	return root
