@@ -51,12 +51,25 @@ func credentialsCmd(g *globals) *cobra.Command {
 					}
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", cr.UI, cr.Stack, cr.URL, cr.Username, pw)
 				}
-				return tw.Flush()
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				printLogins(g, creds)
+				return nil
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&show, "show-secrets", false, "print the passwords")
 	return cmd
+}
+
+// printLogins prints the shell logins some credentials carry (a registry's docker login).
+func printLogins(g *globals, creds []kube.Credential) {
+	for _, cr := range creds {
+		if cr.Login != "" {
+			fmt.Fprintf(g.stdout, "%s: %s\n", cr.UI, cr.Login)
+		}
+	}
 }
 
 func contains(list []string, s string) bool {

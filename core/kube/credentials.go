@@ -16,6 +16,9 @@ const (
 	URLKey           = "url"
 	UsernameKey      = "username"
 	PasswordKey      = "password"
+	// LoginKey holds how to log in from a shell, when it is not a browser's login (a
+	// registry's `docker login` line); never a secret.
+	LoginKey = "login"
 )
 
 // Credential is how to log in to one UI of the lab.
@@ -25,6 +28,7 @@ type Credential struct {
 	URL       string `json:"url"`
 	Username  string `json:"username"`
 	Password  string `json:"password,omitempty"`
+	Login     string `json:"login,omitempty"`
 	Namespace string `json:"namespace"`
 	Secret    string `json:"secret"`
 }
@@ -66,7 +70,7 @@ func (c *Client) Credentials(ctx context.Context) ([]Credential, error) {
 	for _, s := range list.Items {
 		out = append(out, Credential{UI: s.Labels[CredentialsLabel], Stack: s.Labels[StackLabel],
 			URL: string(s.Data[URLKey]), Username: string(s.Data[UsernameKey]), Password: string(s.Data[PasswordKey]),
-			Namespace: s.Namespace, Secret: s.Name})
+			Login: string(s.Data[LoginKey]), Namespace: s.Namespace, Secret: s.Name})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].UI < out[j].UI })
 	return out, nil

@@ -89,6 +89,22 @@ func TestLifecycleWithRealChart(t *testing.T) {
 		assert.GreaterOrEqual(t, len(pods.Items), 7, "core, portal, registry, jobservice, database, redis, trivy run inside the quota")
 	})
 
+	t.Run("credentials", func(t *testing.T) {
+		creds, err := c.Credentials(ctx)
+		require.NoError(t, err)
+		byUI := map[string]kube.Credential{}
+		for _, cr := range creds {
+			byUI[cr.UI] = cr
+		}
+		assert.Equal(t, "admin", byUI["harbor"].Username)
+		assert.Len(t, byUI["harbor"].Password, 24)
+		robot := byUI["harbor-robot-nexo"]
+		assert.Equal(t, "robot$nexo+ci", robot.Username)
+		assert.Equal(t, "https://harbor.test.local", robot.URL)
+		assert.True(t, strings.HasPrefix(robot.Login, "docker login harbor.test.local -u 'robot$nexo+ci' --password-stdin"), robot.Login)
+		assert.NotContains(t, robot.Login, robot.Password)
+	})
+
 	t.Run("no default secret", func(t *testing.T) { assertNoDefaultSecrets(t, c, ns, req) })
 
 	t.Run("pull secrets", func(t *testing.T) {

@@ -46,9 +46,32 @@ func robotCredentials(ctx context.Context, s *session) (map[string]kube.Credenti
 		if err != nil {
 			return nil, err
 		}
+		if !s.DryRun {
+			login := fmt.Sprintf("docker login %s -u '%s' --password-stdin  # helm registry login for oci://%s/%s", s.Host("harbor"), cred.Username, s.Host("harbor"), p)
+			if err := setKey(ctx, s, name, kube.LoginKey, login); err != nil {
+				return nil, err
+			}
+		}
 		out[p] = cred
 	}
 	return out, nil
+}
+
+// setKey sets one key of a Secret of the stack's namespace, when it differs.
+func setKey(ctx context.Context, s *session, name, key, value string) error {
+	secrets := s.Kube.Kube.CoreV1().Secrets(s.Config.Namespace)
+	sec, err := secrets.Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	if string(sec.Data[key]) == value {
+		return nil
+	}
+	sec.Data[key] = []byte(value)
+	if _, err := secrets.Update(ctx, sec, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("secret %s/%s: %w", s.Config.Namespace, name, err)
+	}
+	return nil
 }
 
 // after makes the robots' logins, the projects and robots in Harbor (once core answers;
@@ -137,8 +160,7 @@ func ensureRobot(ctx context.Context, s *session, api *harborAPI, proj *project,
 		}
 		s.Req.Emit("robot", "robot %s created", found.Name)
 	}
-	secrets := s.Kube.Kube.CoreV1().Secrets(cred.Namespace)
-	sec, err := secrets.Get(ctx, cred.Secret, metav1.GetOptions{})
+	sec, err := s.Kube.Kube.CoreV1().Secrets(cred.Namespace).Get(ctx, cred.Secret, metav1.GetOptions{})
 	if err != nil {
 		return false, err
 	}
@@ -149,9 +171,8 @@ func ensureRobot(ctx context.Context, s *session, api *harborAPI, proj *project,
 	if err := api.setRobotSecret(ctx, found.ID, cred.Password); err != nil {
 		return false, err
 	}
-	sec.Data[robotIDKey] = []byte(id)
-	if _, err := secrets.Update(ctx, sec, metav1.UpdateOptions{}); err != nil {
-		return false, fmt.Errorf("secret %s/%s: %w", cred.Namespace, cred.Secret, err)
+	if err := setKey(ctx, s, cred.Secret, robotIDKey, id); err != nil {
+		return false, err
 	}
 	return true, nil
 }
