@@ -40,7 +40,7 @@ func artifacts(t *testing.T) string {
 
 // labUI applies a kwok lab with the ingress stack through the real lab binary and plugin,
 // then starts `lab ui` and returns the URL it printed.
-func labUI(t *testing.T, ctx context.Context) string {
+func labUI(t *testing.T, ctx context.Context) (portalURL, home string) {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "bin")
 	require.NoError(t, testenv.Build(bin, "plugins/ingress"))
@@ -48,7 +48,8 @@ func labUI(t *testing.T, ctx context.Context) string {
 	hcl := fmt.Sprintf("lab \"portal\" {\n  domain = \"portal.local\"\n}\n%s\nstack \"ingress\" {\n  chart \"ingress-nginx\" {\n    repository = %q\n  }\n}\n",
 		cluster.HCL(), testenv.ChartRepo(t, "ingress-nginx"))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "lab.hcl"), []byte(hcl), 0o644))
-	env := append(testenv.Env(bin, filepath.Join(dir, ".cache")), "HOME="+filepath.Join(dir, "home"))
+	home = filepath.Join(dir, "home")
+	env := append(testenv.Env(bin, filepath.Join(dir, ".cache")), "HOME="+home)
 	lab := func(ctx context.Context, args ...string) *exec.Cmd {
 		cmd := exec.CommandContext(ctx, filepath.Join(bin, "lab"), args...)
 		cmd.Dir, cmd.Env = dir, env
@@ -73,10 +74,10 @@ func labUI(t *testing.T, ctx context.Context) string {
 	}()
 	select {
 	case u := <-line:
-		return u
+		return u, home
 	case <-time.After(2 * time.Minute):
 		t.Fatal("lab ui printed no URL")
-		return ""
+		return "", ""
 	}
 }
 
@@ -106,7 +107,16 @@ func TestPortalInChromium(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, cred.Password)
 
-	portalURL := labUI(t, ctx)
+	portalURL, home := labUI(t, ctx)
+	// apply made the lab CA (its key the user's alone) and gave the controller its certificate.
+	st, err := os.Stat(filepath.Join(home, ".lab", "portal", "ca", "ca.key"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+	published, err := c.Kube.CoreV1().Secrets("lab-system").Get(ctx, "lab-tls", metav1.GetOptions{})
+	require.NoError(t, err)
+	served, err := c.Kube.CoreV1().Secrets("ingress").Get(ctx, "lab-tls", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, published.Data["tls.crt"], served.Data["tls.crt"])
 	u, err := url.Parse(portalURL)
 	require.NoError(t, err)
 	assert.Equal(t, "127.0.0.1", u.Hostname(), "only localhost")
@@ -145,6 +155,8 @@ func TestPortalInChromium(t *testing.T) {
 	html, err := chromedp.Run(browser, chromedp.OuterHTML(`html`))
 	require.NoError(t, err)
 	assert.Contains(t, html, "dashboard")
+	assert.Contains(t, text(`#trust`), "not trusted by this machine: run lab trust")
+	assert.Contains(t, text(`#hosts`), "no Ingress serves a lab host yet")
 	assert.NotContains(t, html, cred.Password, "masked until revealed")
 	_, err = chromedp.Run(browser, chromedp.Evaluate[string](`window.labMarker = "same page"`))
 	require.NoError(t, err)

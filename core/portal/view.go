@@ -218,6 +218,9 @@ func (l *Lab) hostsNote(ctx context.Context) Note {
 	if err != nil {
 		return Note{Text: err.Error()}
 	}
+	if len(want) == 0 {
+		return Note{OK: true, Text: "no Ingress serves a lab host yet"}
+	}
 	have, found, err := hosts.Show(file, l.Engine.Config.Lab.Name)
 	if err != nil {
 		return Note{Text: err.Error()}
