@@ -78,7 +78,7 @@ func checkPullSecrets(ctx context.Context, s *session, h *sdk.Health) {
 		}
 	}
 	if len(problems) > 0 {
-		h.Add("pull secrets", sdk.Unhealthy, "%s (apply puts them back)", strings.Join(problems, "; "))
+		h.Add("pull secrets", sdk.Unhealthy, "%s (`lab apply --refresh` puts them in)", strings.Join(problems, "; "))
 		return
 	}
 	msg := "no pull namespace exists yet"
@@ -86,7 +86,7 @@ func checkPullSecrets(ctx context.Context, s *session, h *sdk.Health) {
 		msg = "default ServiceAccount of " + strings.Join(present, ", ") + " pulls with the robots"
 	}
 	if len(absent) > 0 {
-		msg += "; " + strings.Join(absent, ", ") + " absent (a later apply adds them)"
+		msg += "; " + strings.Join(absent, ", ") + " absent (once they exist, `lab apply --refresh` adds them)"
 	}
 	h.Add("pull secrets", sdk.Healthy, "%s", msg)
 }

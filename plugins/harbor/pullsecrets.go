@@ -63,7 +63,7 @@ func syncPullSecrets(ctx context.Context, s *session, creds map[string]kube.Cred
 		return false, err
 	}
 	if len(absent) > 0 {
-		s.Req.Emit("pull secrets", "namespace %s does not exist yet; a later apply adds its pull secrets", strings.Join(absent, ", "))
+		s.Req.Emit("pull secrets", "namespace %s does not exist yet; once it does, `lab apply --refresh` adds its pull secrets", strings.Join(absent, ", "))
 	}
 	want := map[string][]string{}
 	changed := false
@@ -137,7 +137,7 @@ func setServiceAccount(ctx context.Context, s *session, ns string, names []strin
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		sa, err := sas.Get(ctx, "default", metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
-			s.Req.Warn("pull secrets", "namespace %s has no default ServiceAccount yet; a later apply names the pull secrets in it", ns)
+			s.Req.Warn("pull secrets", "namespace %s has no default ServiceAccount yet; `lab apply --refresh` names the pull secrets in it", ns)
 			return nil
 		}
 		if err != nil {
