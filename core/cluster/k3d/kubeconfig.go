@@ -76,7 +76,13 @@ func (p *Provider) saveKubeconfig(ctx context.Context, raw *clientcmdapi.Config)
 			return sdk.Cluster{}, err
 		}
 	}
-	return sdk.Cluster{Kubeconfig: flat, Context: ctxName, Provider: p.Kind()}, nil
+	c := sdk.Cluster{Kubeconfig: flat, Context: ctxName, Provider: p.Kind()}
+	// Nodes whose pods kwok simulates (the stand-in images of the tests) run no container,
+	// so the stacks skip their probes there, as on a kwok cluster.
+	if sim, err := cluster.Simulated(ctx, c); err == nil {
+		c.Simulated = sim
+	}
+	return c, nil
 }
 
 // mergeDefault adds the cluster's entries to the default kubeconfig ($KUBECONFIG or
