@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/nexolab/lab/core/kube"
+	"github.com/nexolab/lab/core/labca"
 	"github.com/nexolab/lab/core/sdk"
 	"github.com/nexolab/lab/core/sdk/sdktest"
 	"github.com/nexolab/lab/core/testenv"
@@ -57,6 +58,17 @@ func TestLifecycleWithRealChart(t *testing.T) {
 		}
 	})
 	waitDefaultServiceAccount(t, c, "nexo-local", "nexo-qa")
+	// The lab's certificate, as apply publishes it before any stack runs.
+	_, err = c.Kube.CoreV1().Secrets(labca.SecretNamespace).Get(ctx, labca.SecretName, metav1.GetOptions{})
+	require.True(t, kube.IgnoreNotFound(err) == nil && err != nil, "no lab certificate yet")
+	require.NoError(t, c.EnsureNamespace(ctx, labca.SecretNamespace, nil))
+	_, err = c.Kube.CoreV1().Secrets(labca.SecretNamespace).Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: labca.SecretName}, Type: corev1.SecretTypeTLS,
+		Data: map[string][]byte{"tls.crt": []byte("lab leaf"), "tls.key": []byte("lab key"), labca.CAKey: []byte("lab CA")}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_ = c.Kube.CoreV1().Secrets(labca.SecretNamespace).Delete(context.Background(), labca.SecretName, metav1.DeleteOptions{})
+	})
 
 	st := New()
 	cfg := st.Config().(*Config)
@@ -87,6 +99,20 @@ func TestLifecycleWithRealChart(t *testing.T) {
 		pods, err := c.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
 		require.NoError(t, err)
 		assert.GreaterOrEqual(t, len(pods.Items), 7, "core, portal, registry, jobservice, database, redis, trivy run inside the quota")
+	})
+
+	t.Run("the lab's certificate", func(t *testing.T) {
+		ing, err := c.Kube.NetworkingV1().Ingresses(ns).Get(ctx, releaseName+"-ingress", metav1.GetOptions{})
+		require.NoError(t, err)
+		require.Len(t, ing.Spec.TLS, 1)
+		assert.Equal(t, tlsSecret, ing.Spec.TLS[0].SecretName)
+		assert.Equal(t, []string{"harbor.test.local"}, ing.Spec.TLS[0].Hosts)
+		copyOf, err := c.Kube.CoreV1().Secrets(ns).Get(ctx, tlsSecret, metav1.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, "lab CA", string(copyOf.Data[labca.CAKey]))
+		assert.Equal(t, labca.SecretName, copyOf.Labels[labca.CopyLabel], "apply refreshes the copy on renewal")
+		_, err = c.Kube.CoreV1().Secrets(ns).Get(ctx, releaseName+"-ingress", metav1.GetOptions{})
+		assert.True(t, kube.IgnoreNotFound(err) == nil && err != nil, "the chart makes no certificate of its own")
 	})
 
 	t.Run("credentials", func(t *testing.T) {

@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/nexolab/lab/core/kube"
+	"github.com/nexolab/lab/core/labca"
 )
 
 // The Secrets lab generates for Harbor, once, in the stack's namespace. The chart reads
@@ -72,7 +74,29 @@ func prepare(ctx context.Context, s *session) error {
 		return err
 	}
 	s.Values[keyDatabase] = string(data[keyDatabase])
-	return nil
+	return labCertificate(ctx, s)
+}
+
+// tlsSecret is the stack's copy of the lab's certificate (lab-system/lab-tls), which apply
+// keeps current on renewal.
+const tlsSecret = "harbor-tls"
+
+// labCertificate gives Harbor's Ingress the lab's certificate, whose CA `lab trust`
+// installs, so `docker login harbor.<domain>` trusts it; the portal offers that CA for
+// download. On a cluster used outside lab apply there is none: the chart makes its own.
+func labCertificate(ctx context.Context, s *session) error {
+	found := false
+	var err error
+	if s.DryRun {
+		if s.Kube != nil {
+			_, err = s.Kube.Kube.CoreV1().Secrets(labca.SecretNamespace).Get(ctx, labca.SecretName, metav1.GetOptions{})
+			found, err = err == nil, kube.IgnoreNotFound(err)
+		}
+	} else {
+		found, err = labca.Copy(ctx, s.Kube.Kube, s.Config.Namespace, tlsSecret, kube.Owned(s.Stack(), nil))
+	}
+	s.Values[tlsSecret] = found
+	return err
 }
 
 // htpasswd is the registry's password file line for user (bcrypt, as the registry reads).

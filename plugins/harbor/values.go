@@ -18,11 +18,11 @@ func values(s *session) map[string]any {
 	host := s.Host("harbor")
 	pvc := func(size string) map[string]any { return map[string]any{"size": size} }
 	v := map[string]any{
-		// TLS ends at the ingress, with the chart's certificate for the host; the body size
-		// limit is the chart's "0" (unlimited, for layer uploads), on NGINX and Traefik.
+		// TLS ends at the ingress; the body size limit is the chart's "0" (unlimited, for
+		// layer uploads), on NGINX and Traefik.
 		"expose": map[string]any{
 			"type":    "ingress",
-			"tls":     map[string]any{"enabled": true, "certSource": "auto"},
+			"tls":     tls(s),
 			"ingress": map[string]any{"hosts": map[string]any{"core": host}},
 		},
 		"externalURL": "https://" + host,
@@ -67,8 +67,19 @@ func values(s *session) map[string]any {
 		},
 		"metrics": map[string]any{"enabled": false},
 	}
+	if lab, _ := s.Values[tlsSecret].(bool); lab {
+		v["caSecretName"] = tlsSecret // the CA the portal offers for download
+	}
 	kube.SetResources(v, containers)
 	return v
+}
+
+// tls is the lab's certificate when apply made one, else the chart's own.
+func tls(s *session) map[string]any {
+	if lab, _ := s.Values[tlsSecret].(bool); lab {
+		return map[string]any{"enabled": true, "certSource": "secret", "secret": map[string]any{"secretName": tlsSecret}}
+	}
+	return map[string]any{"enabled": true, "certSource": "auto"}
 }
 
 func databasePassword(s *session) string {
