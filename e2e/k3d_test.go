@@ -101,7 +101,9 @@ stack "monitoring" {
 	}
 	assertK3dNodes(t, kubeconfig, name, standIn)
 
+	start = time.Now()
 	l.ok("destroy", "--yes")
+	t.Logf("destroy: %s", time.Since(start).Round(time.Second))
 	assert.Empty(t, docker(t, "ps", "-a", "-q", "--filter", "name=k3d-"+name), "no container left")
 	assert.Empty(t, docker(t, "network", "ls", "-q", "--filter", "name=k3d-"+name), "no network left")
 	assert.Empty(t, docker(t, "volume", "ls", "-q", "--filter", "name=k3d-"+name), "no volume left")
