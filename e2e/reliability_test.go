@@ -94,10 +94,10 @@ func recordMessage(t *testing.T, stack string) string {
 
 // R4: two real lab processes on one lab. The second writer fails at once naming the
 // first; a read-only command does not wait; with --lock-timeout it waits, then works on
-// what the first left. Without the lock B (no delay) would finish before A (6 s) and A's
+// what the first left. Without the lock B (no delay) would finish before A (25 s) and A's
 // message would be the one left: the final state says who really went last.
 func TestOneWriterAtATime(t *testing.T) {
-	a := newLab(t, testkitLab("from A", "6s"))
+	a := newLab(t, testkitLab("from A", "25s"))
 	b := newLab(t, testkitLab("from B", "0s"))
 	t.Cleanup(func() { b.run("destroy", "--yes", "--lock-timeout", "2m") })
 
@@ -120,6 +120,7 @@ func TestOneWriterAtATime(t *testing.T) {
 	}
 
 	waited := b.ok("apply", "--lock-timeout", "2m")
+	assert.Contains(t, waited.stderr, "waiting for the lab lock", "B really waited for A")
 	ra := <-doneA
 	require.Equal(t, 0, ra.code, "%s", ra)
 	assert.Contains(t, waited.stdout, "2 ok")

@@ -36,7 +36,9 @@ func (e *Engine) lock(ctx context.Context, conn sdk.Cluster) (context.Context, f
 	if cmd == "" {
 		cmd = "lab"
 	}
-	l, err := lock.Acquire(ctx, kc.Kube, state.Namespace, lock.Self(cmd), e.Lock.Wait)
+	l, err := lock.Acquire(ctx, kc.Kube, state.Namespace, lock.Self(cmd), e.Lock.Wait, func(h lock.Holder) {
+		e.log().Warn("waiting for the lab lock", "holder", h.String(), "up to", e.Lock.Wait)
+	})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -78,8 +78,8 @@ func (l *Lease) Lost() <-chan struct{} { return l.lost }
 
 // Acquire takes the lock in namespace (which must exist). When another live writer holds
 // it, Acquire fails at once with a HeldError, or with wait > 0 retries until it is free
-// or wait has passed.
-func Acquire(ctx context.Context, kube kubernetes.Interface, namespace string, me Holder, wait time.Duration) (*Lease, error) {
+// or wait has passed; onWait (optional) hears once whom it waits for.
+func Acquire(ctx context.Context, kube kubernetes.Interface, namespace string, me Holder, wait time.Duration, onWait func(Holder)) (*Lease, error) {
 	me.Since = time.Now().Truncate(time.Microsecond) // as the Lease keeps it
 	deadline := time.Now().Add(wait)
 	for {
@@ -98,6 +98,10 @@ func Acquire(ctx context.Context, kube kubernetes.Interface, namespace string, m
 				return nil, fmt.Errorf("waited %s: %w", wait, err)
 			}
 			return nil, err
+		}
+		if held != nil && onWait != nil {
+			onWait(held.Holder)
+			onWait = nil
 		}
 		select {
 		case <-ctx.Done():

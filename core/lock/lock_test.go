@@ -39,11 +39,11 @@ func holder(pid int, cmd string) Holder { return Holder{Who: "tester@box", Pid: 
 func TestSecondWriterFailsNamingTheHolder(t *testing.T) {
 	ctx := context.Background()
 	kc := namespace(t)
-	a, err := Acquire(ctx, kc, ns(t), holder(101, "lab apply"), 0)
+	a, err := Acquire(ctx, kc, ns(t), holder(101, "lab apply"), 0, nil)
 	require.NoError(t, err)
 
 	start := time.Now()
-	_, err = Acquire(ctx, kc, ns(t), holder(202, "lab destroy"), 0)
+	_, err = Acquire(ctx, kc, ns(t), holder(202, "lab destroy"), 0, nil)
 	var held *HeldError
 	require.ErrorAs(t, err, &held)
 	assert.Less(t, time.Since(start), 5*time.Second, "fails at once, without waiting")
@@ -55,7 +55,7 @@ func TestSecondWriterFailsNamingTheHolder(t *testing.T) {
 	a.Release()
 	_, err = kc.CoordinationV1().Leases(ns(t)).Get(ctx, Name, metav1.GetOptions{})
 	assert.True(t, apierrors.IsNotFound(err), "release deletes the lease: %v", err)
-	b, err := Acquire(ctx, kc, ns(t), holder(202, "lab destroy"), 0)
+	b, err := Acquire(ctx, kc, ns(t), holder(202, "lab destroy"), 0, nil)
 	require.NoError(t, err, "free once released")
 	b.Release()
 }
@@ -63,7 +63,7 @@ func TestSecondWriterFailsNamingTheHolder(t *testing.T) {
 func TestWaitingWriterGetsTheLockWhenFreed(t *testing.T) {
 	ctx := context.Background()
 	kc := namespace(t)
-	a, err := Acquire(ctx, kc, ns(t), holder(101, "lab apply"), 0)
+	a, err := Acquire(ctx, kc, ns(t), holder(101, "lab apply"), 0, nil)
 	require.NoError(t, err)
 	released := make(chan time.Time, 1)
 	go func() {
@@ -71,14 +71,17 @@ func TestWaitingWriterGetsTheLockWhenFreed(t *testing.T) {
 		a.Release()
 		released <- time.Now()
 	}()
-	b, err := Acquire(ctx, kc, ns(t), holder(202, "lab apply"), time.Minute)
+	var waitedFor []Holder
+	b, err := Acquire(ctx, kc, ns(t), holder(202, "lab apply"), time.Minute, func(h Holder) { waitedFor = append(waitedFor, h) })
 	require.NoError(t, err)
 	got := time.Now()
+	require.Len(t, waitedFor, 1, "told once whom it waits for")
+	assert.Equal(t, 101, waitedFor[0].Pid)
 	defer b.Release()
 	assert.False(t, got.Before(<-released), "the waiting writer got the lock only after the first let go")
 
 	// A waiting writer gives up after its timeout, naming the holder.
-	_, err = Acquire(ctx, kc, ns(t), holder(303, "lab restore"), 2*time.Second)
+	_, err = Acquire(ctx, kc, ns(t), holder(303, "lab restore"), 2*time.Second, nil)
 	assert.ErrorContains(t, err, "waited 2s: the lab is locked by tester@box (pid 202")
 }
 
@@ -88,15 +91,15 @@ func TestStaleLeaseIsTakenOver(t *testing.T) {
 	t.Cleanup(func() { Duration = old })
 	ctx := context.Background()
 	kc := namespace(t)
-	a, err := Acquire(ctx, kc, ns(t), holder(101, "lab apply"), 0)
+	a, err := Acquire(ctx, kc, ns(t), holder(101, "lab apply"), 0, nil)
 	require.NoError(t, err)
 	// The holder dies: it stops renewing without releasing.
 	close(a.stop)
 	<-a.done
 
-	_, err = Acquire(ctx, kc, ns(t), holder(202, "lab apply"), 0)
+	_, err = Acquire(ctx, kc, ns(t), holder(202, "lab apply"), 0, nil)
 	require.Error(t, err, "not yet run out")
-	b, err := Acquire(ctx, kc, ns(t), holder(202, "lab apply"), time.Minute)
+	b, err := Acquire(ctx, kc, ns(t), holder(202, "lab apply"), time.Minute, nil)
 	require.NoError(t, err, "taken over once the lease ran out")
 	defer b.Release()
 	cur, err := kc.CoordinationV1().Leases(ns(t)).Get(ctx, Name, metav1.GetOptions{})
@@ -107,7 +110,7 @@ func TestStaleLeaseIsTakenOver(t *testing.T) {
 	assert.True(t, errors.Is(a.renewOnce(ctx), errTaken))
 	// The new holder keeps renewing past the lease's duration.
 	time.Sleep(2 * Duration)
-	_, err = Acquire(ctx, kc, ns(t), holder(303, "lab apply"), 0)
+	_, err = Acquire(ctx, kc, ns(t), holder(303, "lab apply"), 0, nil)
 	var held *HeldError
 	require.ErrorAs(t, err, &held)
 	assert.Equal(t, 202, held.Holder.Pid)
