@@ -120,6 +120,13 @@ func applicationObject(a app, repo, revision string) *unstructured.Unstructured 
 // applyApplications converges the Applications and deletes those of this stack the
 // config no longer has.
 func applyApplications(ctx context.Context, s *session) (bool, error) {
+	present, err := argoCDPresent(ctx, s.Kube)
+	if err != nil {
+		return false, err
+	}
+	if !present {
+		return false, fmt.Errorf("delivery = \"argocd\" but Argo CD is not there (no applications.argoproj.io served or no %s namespace): enable the argocd stack or set delivery = \"auto\"", argocdNamespace)
+	}
 	repo, err := repoURL(ctx, s)
 	if err != nil {
 		return false, err

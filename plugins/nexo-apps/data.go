@@ -76,7 +76,8 @@ type targets struct {
 	Realm    realmAPI // nil: no realm export (a simulated cluster)
 	// Users are the database users and their passwords, set again after a restore
 	// (a dump's roles carry no passwords).
-	Users map[string]string
+	Users    map[string]string
+	redisPod string
 }
 
 // realmAPI is what a backup needs of Keycloak.
@@ -120,7 +121,7 @@ func clusterTargets(ctx context.Context, s *session) (*targets, error) {
 		Postgres: dbdump.Postgres{Exec: podexec.Pod{Config: c.Config, Kube: c.Kube, Namespace: dataNamespace, Name: pgPod, Container: "postgres"}},
 		Redis: dbdump.Redis{Password: sec.Redis,
 			Dial: func(ctx context.Context) (io.ReadWriteCloser, error) { return rp.Forward(ctx, 6379) }},
-		Users: sec.Users,
+		Users: sec.Users, redisPod: redisPod,
 	}
 	if !s.Simulated() {
 		if t.Realm, err = adminClient(ctx, s, sec); err != nil {
@@ -205,7 +206,7 @@ func backupData(ctx context.Context, s *session, dir string) ([]string, string, 
 		return nil, "", err
 	}
 	if s.Simulated() {
-		return nil, simulatedNote(s, "backed up"), nil
+		return nil, simulatedNote(s, t, "backed up"), nil
 	}
 	files, err := t.backup(ctx, dir)
 	if err != nil {
@@ -220,7 +221,7 @@ func restoreData(ctx context.Context, s *session, dir string) ([]string, string,
 		return nil, "", err
 	}
 	if s.Simulated() {
-		return nil, simulatedNote(s, "restored"), nil
+		return nil, simulatedNote(s, t, "restored"), nil
 	}
 	files, err := t.restore(ctx, dir)
 	if err != nil {
@@ -231,7 +232,8 @@ func restoreData(ctx context.Context, s *session, dir string) ([]string, string,
 
 // simulatedNote says what a real cluster would have had dumped or restored: no
 // container runs to exec into on a simulated one.
-func simulatedNote(s *session, verb string) string {
-	return fmt.Sprintf("databases not %s: simulated cluster (no container runs); on a real one %s/postgres-0 (%s) and %s/redis-0",
-		verb, dataNamespace, strings.Join(databases(s.Config), ", "), dataNamespace)
+func simulatedNote(s *session, t *targets, verb string) string {
+	pg, _ := t.Postgres.Exec.(podexec.Pod)
+	return fmt.Sprintf("databases not %s: simulated cluster (no container runs); on a real one %s/%s (%s) and %s/%s",
+		verb, dataNamespace, pg.Name, strings.Join(databases(s.Config), ", "), dataNamespace, t.redisPod)
 }

@@ -110,6 +110,17 @@ func TestApplyHealthNoopRemoveEnvironmentUninstall(t *testing.T) {
 		assert.Len(t, sec.Data["DATABASE_PASSWORD"], 32)
 		assert.Len(t, sec.Data["KEYCLOAK_CLIENT_SECRET"], 40)
 
+		sa, err := c.Kube.CoreV1().ServiceAccounts(e.ns).Get(ctx, "nexo-be", metav1.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, "harbor-pull-nexo", sa.ImagePullSecrets[0].Name, "pulls the team's images from Harbor")
+		role, err := c.Kube.RbacV1().Roles(e.ns).Get(ctx, "nexo-be", metav1.GetOptions{})
+		require.NoError(t, err)
+		require.Len(t, role.Rules, 1)
+		assert.Equal(t, []string{"nexo-be"}, role.Rules[0].ResourceNames, "nexo-be reads its own ConfigMap and nothing else")
+		assert.Equal(t, []string{"get", "watch"}, role.Rules[0].Verbs)
+		_, err = c.Kube.RbacV1().Roles(e.ns).Get(ctx, "nexo-fe", metav1.GetOptions{})
+		assert.True(t, apierrors.IsNotFound(err), "nexo-fe needs no Role")
+
 		pols, err := c.Kube.NetworkingV1().NetworkPolicies(e.ns).List(ctx, metav1.ListOptions{})
 		require.NoError(t, err)
 		assert.Len(t, pols.Items, 3, e.ns)
@@ -127,6 +138,27 @@ func TestApplyHealthNoopRemoveEnvironmentUninstall(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "local-path", *s.Spec.VolumeClaimTemplates[0].Spec.StorageClassName)
 	}
+
+	// Who may reach the shared services: PostgreSQL nexo-be (every environment) and
+	// Keycloak; Redis nexo-be only.
+	peers := func(name string) []string {
+		p, err := c.Kube.NetworkingV1().NetworkPolicies(dataNamespace).Get(ctx, name, metav1.GetOptions{})
+		require.NoError(t, err)
+		var out []string
+		for _, r := range p.Spec.Ingress {
+			for _, f := range r.From {
+				ns := "same"
+				if f.NamespaceSelector != nil {
+					ns = strings.Join(f.NamespaceSelector.MatchExpressions[0].Values, ",")
+				}
+				out = append(out, ns+"/"+strings.Join(f.PodSelector.MatchExpressions[0].Values, ",")+":"+r.Ports[0].Port.String())
+			}
+		}
+		return out
+	}
+	envs := "nexo-local,nexo-qa,nexo-staging,nexo-prod"
+	assert.Equal(t, []string{envs + "/nexo-be:postgres", "same/nexo-auth:postgres"}, peers("allow-postgres"))
+	assert.Equal(t, []string{envs + "/nexo-be:redis"}, peers("allow-redis"))
 
 	h, err := st.Health(ctx, req)
 	require.NoError(t, err)

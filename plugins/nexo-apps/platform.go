@@ -104,6 +104,17 @@ func serviceAccount(ns, name string, token bool) *unstructured.Unstructured {
 	return object("v1", "ServiceAccount", ns, name, map[string]any{"automountServiceAccountToken": token})
 }
 
+// pullSecret is the harbor stack's pull secret of project nexo in each of its
+// pull_namespaces; the applications' ServiceAccounts name it, as their pods pull the
+// team's images from Harbor.
+const pullSecret = "harbor-pull-nexo"
+
+func appServiceAccount(ns, name string, token bool) *unstructured.Unstructured {
+	sa := serviceAccount(ns, name, token)
+	sa.Object["imagePullSecrets"] = []any{map[string]any{"name": pullSecret}}
+	return sa
+}
+
 // platform is every object the stack makes outside its charts, whichever delivers them:
 // ServiceAccounts, RBAC, NetworkPolicies, the Secrets made from the generated ones, the
 // realm import and the theme.
@@ -140,9 +151,9 @@ func envObjects(s *session, e env, sec *secrets) []*unstructured.Unstructured {
 	db := e.Database()
 	svc := func(name, port string) string { return fmt.Sprintf("%s.%s.svc.cluster.local", name, dataNamespace) }
 	return []*unstructured.Unstructured{
-		serviceAccount(ns, "nexo-fe", false),
+		appServiceAccount(ns, "nexo-fe", false),
 		// nexo-be reads its own ConfigMap from the API (settings reloaded without a restart).
-		serviceAccount(ns, "nexo-be", true),
+		appServiceAccount(ns, "nexo-be", true),
 		object("rbac.authorization.k8s.io/v1", "Role", ns, "nexo-be", map[string]any{"rules": []any{
 			map[string]any{"apiGroups": []any{""}, "resources": []any{"configmaps"}, "resourceNames": []any{beConfig}, "verbs": []any{"get", "watch"}},
 		}}),
