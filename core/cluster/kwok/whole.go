@@ -41,7 +41,7 @@ const lockWait = 5 * time.Minute
 func lockFile(ctx context.Context, path string) (func(), error) {
 	ctx, cancel := context.WithTimeout(ctx, lockWait)
 	defer cancel()
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o666)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDONLY, 0o644) // read-only: any user can lock a file root made
 	if err != nil {
 		return nil, err
 	}
