@@ -251,6 +251,20 @@ func TestNoPasswordInValuesOrConfigMaps(t *testing.T) {
 	theme, err := c.Kube.CoreV1().ConfigMaps(dataNamespace).Get(ctx, themeConfig, metav1.GetOptions{})
 	require.NoError(t, err)
 	assert.Contains(t, theme.Data, "login__theme.properties")
+	kc, err := c.Kube.AppsV1().Deployments(dataNamespace).Get(ctx, "nexo-auth", metav1.GetOptions{})
+	require.NoError(t, err)
+	var items []string
+	for _, v := range kc.Spec.Template.Spec.Volumes {
+		if v.ConfigMap != nil && v.ConfigMap.Name == themeConfig {
+			for _, it := range v.ConfigMap.Items {
+				items = append(items, it.Key+"=>"+it.Path)
+			}
+		}
+	}
+	assert.Contains(t, items, "login__resources__css__nexo.css=>login/resources/css/nexo.css", "the theme is served from /opt/keycloak/themes/nexo")
+	realm, err := c.Kube.CoreV1().Secrets(dataNamespace).Get(ctx, realmSecret, metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Contains(t, string(realm.Data["nexo-realm.json"]), `"loginTheme": "nexo"`)
 }
 
 func TestConformance(t *testing.T) {
