@@ -3,11 +3,15 @@ package main
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/nexolab/lab/plugins/nexo-apps/charts"
 )
 
 // realmStore stands in for Keycloak's admin API (whose client is tested against a double
@@ -95,4 +99,32 @@ func TestBackupWipeRestore(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, "3", sql("nexo", "SELECT count(*) FROM orders"))
 	assert.Equal(t, "backup", rd.cli(t, "GET", "after"), "Redis is untouched when a PostgreSQL dump is refused")
+}
+
+// The chart's init script, which the official image runs at PostgreSQL's first start,
+// makes the same databases and users from the mounted Secret's files.
+func TestInitScriptMakesTheDatabases(t *testing.T) {
+	pg := startPostgres(t)
+	script, err := charts.FS.ReadFile("postgres/files/provision.sh")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	users := map[string]string{"nexo": randomSecret(t), "nexo_auth": randomSecret(t)}
+	for u, p := range users {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, u), []byte(p), 0o600))
+	}
+	for range 2 { // a second run changes nothing and does not fail
+		cmd := exec.Command("sh", "-c", string(script))
+		cmd.Env = append(os.Environ(), "USERS_DIR="+dir, "POSTGRES_USER=postgres", "PGHOST="+pg.Host,
+			"PGPORT="+strconv.Itoa(pg.Port), "PGPASSWORD="+pg.Password)
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+	}
+	for u, p := range users {
+		got, err := psql(pg, u, p, u, "SELECT current_user")
+		require.NoError(t, err, got)
+		assert.Equal(t, u, got)
+	}
+	out, err := psql(pg, "nexo_auth", users["nexo_auth"], "nexo", "SELECT 1")
+	assert.Error(t, err)
+	assert.Contains(t, out, "permission denied")
 }

@@ -112,6 +112,9 @@ func prepare(ctx context.Context, s *session) error {
 		return err
 	}
 	s.Values["changed"] = changed
+	if err := provisionDatabases(ctx, s, sec); err != nil {
+		return err
+	}
 	return switchDelivery(ctx, s)
 }
 
@@ -151,16 +154,10 @@ func after(ctx context.Context, s *session) (bool, error) {
 		changed = changed || ch
 	}
 	if s.Simulated() {
-		s.Req.Emit("databases", "simulated cluster: no PostgreSQL or Keycloak runs to provision (databases, users and the realm are made on a real cluster)")
+		s.Req.Emit("realm", "simulated cluster: no Keycloak runs; the realm is imported and kept in step on a real cluster")
 		return changed, nil
 	}
-	sec := s.Values["secrets"].(*secrets)
-	ch, err := provisionDatabases(ctx, s, sec)
-	if err != nil {
-		return changed, err
-	}
-	changed = changed || ch
-	ch, err = syncRealm(ctx, s, sec)
+	ch, err := syncRealm(ctx, s, s.Values["secrets"].(*secrets))
 	return changed || ch, err
 }
 

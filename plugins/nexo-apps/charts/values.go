@@ -127,7 +127,7 @@ func (s Site) AuthValues(envs []Env, themeFiles []any) map[string]any {
 // PostgresValues and RedisValues are the shared services' values.
 func PostgresValues(storageClass, size string) map[string]any {
 	return map[string]any{
-		"existingSecret": PostgresSecret, "passwordKey": "postgres-password",
+		"existingSecret": PostgresSecret, "passwordKey": "postgres-password", "usersSecret": UsersSecret,
 		"persistence": map[string]any{"storageClass": storageClass, "size": size},
 		"resources":   Postgres.Resources(),
 	}
