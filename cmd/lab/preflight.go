@@ -33,6 +33,7 @@ func preflightCmd(g *globals) *cobra.Command {
 					}
 					fmt.Fprintf(g.stdout, "%s  %-12s %s\n", mark, c.Name, c.Message)
 				}
+				fmt.Fprintf(g.stdout, "      %-12s %s\n", "footprint", engine.ByStack(stacks, e.Provider))
 				if err := cluster.PreflightError(checks); err != nil {
 					return fmt.Errorf("preflight failed: fix the checks marked FAIL")
 				}

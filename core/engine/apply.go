@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -127,21 +129,44 @@ func (e *Engine) preflight(ctx context.Context, plan *Plan) error {
 	if !ok {
 		return nil
 	}
-	return cluster.PreflightError(pf.Preflight(ctx, Footprint(plan.stacks, e.Provider)))
+	err := cluster.PreflightError(pf.Preflight(ctx, Footprint(plan.stacks, e.Provider)))
+	if err != nil {
+		err = fmt.Errorf("%w\n  %s", err, ByStack(plan.stacks, e.Provider))
+	}
+	return err
 }
 
 // Footprint sums what the stacks' plugins say they need on the provider's cluster: what
 // runs once, plus what runs on every node times the nodes (3 when the provider can't say).
 func Footprint(stacks []*Stack, p cluster.Provider) sdk.Footprint {
+	var f sdk.Footprint
+	for _, s := range stacks {
+		f = f.Plus(stackFootprint(s, p), 1)
+	}
+	return f
+}
+
+func stackFootprint(s *Stack, p cluster.Provider) sdk.Footprint {
 	nodes := int64(3)
 	if nc, ok := p.(cluster.NodeCounter); ok {
 		nodes = int64(nc.NodeCount())
 	}
-	var f sdk.Footprint
-	for _, s := range stacks {
-		f = f.Plus(s.Plugin.Info.Footprint, 1).Plus(s.Plugin.Info.FootprintPerNode, nodes)
+	return s.Plugin.Info.Footprint.Plus(s.Plugin.Info.FootprintPerNode, nodes)
+}
+
+// ByStack names what each stack requests, largest memory first, so that a preflight that
+// fails on memory or CPUs says which stacks to drop or shrink.
+func ByStack(stacks []*Stack, p cluster.Provider) string {
+	sorted := slices.Clone(stacks)
+	slices.SortFunc(sorted, func(a, b *Stack) int {
+		return cmp.Compare(stackFootprint(b, p).MemoryRequestBytes, stackFootprint(a, p).MemoryRequestBytes)
+	})
+	parts := make([]string, 0, len(sorted))
+	for _, s := range sorted {
+		f := stackFootprint(s, p)
+		parts = append(parts, fmt.Sprintf("%s %dm CPU / %dMi", s.Name, f.CPURequestMillis, f.MemoryRequestBytes>>20))
 	}
-	return f
+	return "the stacks request: " + strings.Join(parts, ", ")
 }
 
 // installAll installs every enabled stack once its dependencies are done, at most
