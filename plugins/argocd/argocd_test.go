@@ -251,7 +251,9 @@ func TestGitOpsObjects(t *testing.T) {
 	repos, _, _ := unstructured.NestedStringSlice(proj.Object, "spec", "sourceRepos")
 	assert.Equal(t, []string{"https://github.com/usuario/nexo"}, repos)
 	dests, _, _ := unstructured.NestedSlice(proj.Object, "spec", "destinations")
-	assert.Equal(t, []any{map[string]any{"server": "https://kubernetes.default.svc", "namespace": "nexo-local"}}, dests)
+	assert.Equal(t, []any{map[string]any{"server": "https://kubernetes.default.svc", "namespace": "nexo-local"},
+		map[string]any{"server": "https://kubernetes.default.svc", "namespace": "nexo-*"}}, dests,
+		"the nexo-apps stack's Applications deploy into every nexo-<environment> and nexo-data")
 
 	for name, path := range nexoApps {
 		app, err := getApp(t, c, name)

@@ -56,13 +56,17 @@ func repositoryObject(cfg *Config, password string) *unstructured.Unstructured {
 	return o
 }
 
-// projectObject limits the applications to the lab's repository and destination namespace.
+// projectObject limits the applications to the lab's repository and namespaces.
 func projectObject(cfg *Config) *unstructured.Unstructured {
 	o := object("argoproj.io/v1alpha1", "AppProject", cfg.Project)
+	dests := []any{map[string]any{"server": inCluster, "namespace": cfg.DestinationNamespace}}
+	for _, ns := range cfg.ProjectNamespaces {
+		dests = append(dests, map[string]any{"server": inCluster, "namespace": ns})
+	}
 	o.Object["spec"] = map[string]any{
 		"description":  "Applications of the lab, from " + cfg.RepoURL,
 		"sourceRepos":  []any{cfg.RepoURL},
-		"destinations": []any{map[string]any{"server": inCluster, "namespace": cfg.DestinationNamespace}},
+		"destinations": dests,
 		// CreateNamespace=true needs the Namespace kind.
 		"clusterResourceWhitelist":   []any{map[string]any{"group": "", "kind": "Namespace"}},
 		"namespaceResourceWhitelist": []any{map[string]any{"group": "*", "kind": "*"}},

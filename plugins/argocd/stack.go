@@ -39,6 +39,7 @@ type Config struct {
 	// default: the nexo-apps stack makes the Nexo applications.
 	Applications         map[string]string `hcl:"applications" doc:"Applications to create: name => path in the repository; an Application removed from here is deleted (its workloads are left in place)"`
 	DestinationNamespace string            `hcl:"destination_namespace" pattern:"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" doc:"namespace the applications deploy into"`
+	ProjectNamespaces    []string          `hcl:"project_namespaces" doc:"namespaces (globs such as nexo-*) the AppProject lets applications deploy into, besides destination_namespace; the nexo-apps stack's Applications deploy into every nexo-<environment> and nexo-data"`
 	PollInterval         string            `hcl:"poll_interval" pattern:"^([0-9]+(s|m|h))+$" doc:"how often Argo CD polls the repository for changes (Go duration, e.g. 3m)"`
 }
 
@@ -91,6 +92,7 @@ func defaults() *Config {
 		Project:              "nexo",
 		Applications:         map[string]string{},
 		DestinationNamespace: "nexo-local",
+		ProjectNamespaces:    []string{"nexo-*"},
 		PollInterval:         "3m",
 	}
 }

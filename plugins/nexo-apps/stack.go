@@ -107,6 +107,9 @@ func prepare(ctx context.Context, s *session) error {
 		return err
 	}
 	s.Values["secrets"] = sec
+	if _, err := copyPullSecret(ctx, s); err != nil {
+		return err
+	}
 	changed, err := applyPlatform(ctx, s, platform(s, sec, theme))
 	if err != nil {
 		return err
