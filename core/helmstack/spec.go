@@ -33,6 +33,9 @@ type Spec[C any] struct {
 	// Releases are the charts and their values, installed in order; the user's `chart`
 	// blocks are merged in by chart name.
 	Releases func(s *Session[C]) ([]kube.Release, error)
+	// Replaced are releases of the stack that the config no longer asks for (the other
+	// ingress controller): Install removes them, before Prepare and the releases.
+	Replaced func(cfg *C) []kube.Release
 	// After runs once the charts are ready (objects of the charts' CRDs); it reports
 	// whether it changed anything.
 	After func(ctx context.Context, s *Session[C]) (bool, error)

@@ -101,6 +101,10 @@ func (st *Stack[C]) Install(ctx context.Context, req *sdk.Request) (*sdk.Result,
 			return nil, err
 		}
 	}
+	res := &sdk.Result{}
+	if res.Changed, err = st.removeReplaced(ctx, s); err != nil {
+		return nil, err
+	}
 	if err := st.prepare(ctx, s); err != nil {
 		return nil, err
 	}
@@ -108,7 +112,6 @@ func (st *Stack[C]) Install(ctx context.Context, req *sdk.Request) (*sdk.Result,
 	if err != nil {
 		return nil, err
 	}
-	res := &sdk.Result{}
 	for _, r := range rels {
 		rel, err := s.Kube.Apply(ctx, req, r)
 		if err != nil {
@@ -126,6 +129,25 @@ func (st *Stack[C]) Install(ctx context.Context, req *sdk.Request) (*sdk.Result,
 	}
 	res.Summary = st.summary(s, res.Releases)
 	return res, nil
+}
+
+// removeReplaced uninstalls the releases the config no longer asks for.
+func (st *Stack[C]) removeReplaced(ctx context.Context, s *Session[C]) (bool, error) {
+	if st.spec.Replaced == nil {
+		return false, nil
+	}
+	changed := false
+	for _, r := range st.spec.Replaced(s.Config) {
+		removed, err := s.Kube.Uninstall(ctx, r.Name, r.Namespace)
+		if err != nil {
+			return false, err
+		}
+		if removed {
+			s.Req.Emit("chart", "removed release %s, which the config no longer asks for", r.Name)
+			changed = true
+		}
+	}
+	return changed, nil
 }
 
 func (st *Stack[C]) summary(s *Session[C], rels []sdk.Release) string {
@@ -187,6 +209,11 @@ func (st *Stack[C]) Uninstall(ctx context.Context, req *sdk.Request) (*sdk.Resul
 	rels, err := st.releases(s)
 	if err != nil {
 		return nil, err
+	}
+	if replaced, err := st.removeReplaced(ctx, s); err != nil {
+		return nil, err
+	} else if replaced {
+		res.Changed = true
 	}
 	for _, r := range slices.Backward(rels) {
 		removed, err := s.Kube.Uninstall(ctx, r.Name, r.Namespace)

@@ -37,3 +37,12 @@ func (c *Client) ProbeService(ctx context.Context, ns, service, port, path strin
 	}
 	return body, nil
 }
+
+// IngressClass reports whether an IngressClass exists and is the cluster's default.
+func (c *Client) IngressClass(ctx context.Context, name string) (found, isDefault bool, err error) {
+	ic, err := c.Kube.NetworkingV1().IngressClasses().Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return false, false, IgnoreNotFound(err)
+	}
+	return true, ic.Annotations["ingressclass.kubernetes.io/is-default-class"] == "true", nil
+}

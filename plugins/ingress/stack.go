@@ -5,6 +5,7 @@ import (
 
 	"github.com/nexolab/lab/core/helmstack"
 	"github.com/nexolab/lab/core/kube"
+	"github.com/nexolab/lab/core/labca"
 	"github.com/nexolab/lab/core/sdk"
 )
 
@@ -27,60 +28,50 @@ var quota = kube.Quota{RequestsCPU: "1", RequestsMemory: "1Gi", LimitsCPU: "3", 
 // controllerPod is the controller on each node; the host multiplies it by the nodes.
 var controllerPod = kube.Container{Name: "controller", PerNode: true, CPU: "100m", Memory: "96Mi", CPULimit: "500m", MemoryLimit: "256Mi"}
 
+// certSecret is the controller's default certificate: the lab's, or tls_cert's.
+const certSecret = "lab-tls"
+
 // New returns the ingress stack.
 func New() *helmstack.Stack[Config] {
 	_, perNode := kube.FootprintOf([]kube.Container{controllerPod})
 	return helmstack.New(helmstack.Spec[Config]{
-		Info: sdk.Info{
-			Name:             "ingress",
-			Version:          Version,
-			Description:      "NGINX (or Traefik) ingress controller on host ports 80/443, host-based routing under the lab domain",
-			Namespaces:       []string{"ingress"},
-			FootprintPerNode: perNode,
-		},
+		Info: sdk.Info{Name: "ingress", Version: Version, Namespaces: []string{"ingress"}, FootprintPerNode: perNode,
+			Description: "NGINX (or Traefik) ingress controller on host ports 80/443, host-based routing under the lab domain"},
 		Defaults: func() *Config { return &Config{Controller: "nginx", Namespace: "ingress", DefaultClass: true} },
+		Validate: func(cfg *Config, _ *sdk.Request, d *sdk.Diagnostics) {
+			labca.ValidatePair("tls_cert", cfg.TLSCert, "tls_key", cfg.TLSKey, d)
+		},
 		Namespaces: func(cfg *Config) []helmstack.Namespace {
 			return []helmstack.Namespace{{Name: cfg.Namespace, Quota: &quota}}
 		},
-		Validate: func(cfg *Config, _ *sdk.Request, d *sdk.Diagnostics) { validateTLS(cfg, d) },
-		Prepare:  prepare,
-		Releases: func(s *session) ([]kube.Release, error) { return []kube.Release{release(s)}, nil },
-		Rollouts: []helmstack.Rollout{{Check: "controller rollout"}},
-		Checks:   checks,
-		Endpoints: func(s *session) []sdk.Endpoint {
-			eps := []sdk.Endpoint{{Name: "ingress", URL: "https://*." + s.Req.Lab.Domain}}
-			if s.Config.Controller == "traefik" {
-				eps = append(eps, sdk.Endpoint{Name: "traefik", URL: "https://" + dashboardHost(s.Req.Lab.Domain) + "/dashboard/"})
+		Replaced: func(cfg *Config) (out []kube.Release) {
+			for _, c := range controllers {
+				if c.name != cfg.Controller {
+					out = append(out, kube.Release{Name: c.release, Namespace: cfg.Namespace})
+				}
 			}
-			return eps
+			return out
 		},
+		Prepare: serveCertificate,
+		Releases: func(s *session) ([]kube.Release, error) {
+			ctl := controllers[s.Config.Controller]
+			return []kube.Release{{Name: ctl.release, Namespace: s.Config.Namespace, Chart: ctl.chart,
+				Values: ctl.values(s.Config, s.Req.Lab.Domain, s.Simulated())}}, nil
+		},
+		Rollouts:  []helmstack.Rollout{{Check: "controller rollout"}},
+		Checks:    checks,
+		Endpoints: endpoints,
 	})
 }
 
-func prepare(ctx context.Context, s *session) error {
-	if err := removeOtherController(ctx, s); err != nil {
-		return err
-	}
-	return ensureCertificate(ctx, s)
-}
-
-// removeOtherController uninstalls the controller the config does not ask for, before the
-// new one takes the host ports.
-func removeOtherController(ctx context.Context, s *session) error {
+// serveCertificate writes the controller's default certificate before the chart names it.
+func serveCertificate(ctx context.Context, s *session) error {
 	if s.DryRun {
 		return nil
 	}
-	for _, other := range controllers {
-		if other.name == s.Config.Controller {
-			continue
-		}
-		removed, err := s.Kube.Uninstall(ctx, other.release, s.Config.Namespace)
-		if err != nil {
-			return err
-		}
-		if removed {
-			s.Req.Emit("switch", "removed the %s controller", other.name)
-		}
+	what, err := labca.Serve(ctx, s.Kube.Kube, s.Config.Namespace, certSecret, kube.Owned(s.Stack(), nil), s.Config.TLSCert, s.Config.TLSKey)
+	if err == nil && what == "" {
+		s.Req.Warn("certificate", "no lab certificate published yet (lab apply does it): the controller serves a self-signed one")
 	}
-	return nil
+	return err
 }

@@ -1,45 +1,22 @@
 package main
 
-import (
-	"github.com/nexolab/lab/core/kube"
-)
+import "github.com/nexolab/lab/core/kube"
 
 // controller is one ingress controller lab can install.
 type controller struct {
-	name    string
-	release string
-	chart   kube.Chart
-	class   string
-	values  func(cfg *Config, domain string, simulated bool) map[string]any
+	name, release, class string
+	chart                kube.Chart
+	values               func(cfg *Config, domain string, simulated bool) map[string]any
+	// probePort and probePath are the controller's health endpoint.
+	probePort, probePath string
 }
 
-var controllers = []controller{
-	{
-		name: "nginx", release: "ingress-nginx", class: "nginx",
-		chart:  kube.Chart{Repository: "https://kubernetes.github.io/ingress-nginx", Name: "ingress-nginx", Version: "4.15.1"},
-		values: nginxValues,
-	},
-	{
-		name: "traefik", release: "traefik", class: "traefik",
-		chart:  kube.Chart{Repository: "https://traefik.github.io/charts", Name: "traefik", Version: "41.3.0"},
-		values: traefikValues,
-	},
-}
-
-func controllerOf(cfg *Config) controller {
-	for _, c := range controllers {
-		if c.name == cfg.Controller {
-			return c
-		}
-	}
-	return controllers[0]
-}
-
-// release is the Helm release of the controller the config asks for.
-func release(s *session) kube.Release {
-	ctl := controllerOf(s.Config)
-	return kube.Release{Name: ctl.release, Namespace: s.Config.Namespace, Chart: ctl.chart,
-		Values: ctl.values(s.Config, s.Req.Lab.Domain, s.Simulated())}
+// controllers by the name the controller attribute gives (its enum).
+var controllers = map[string]controller{
+	"nginx": {name: "nginx", release: "ingress-nginx", class: "nginx", values: nginxValues, probePort: "10254", probePath: "/healthz",
+		chart: kube.Chart{Repository: "https://kubernetes.github.io/ingress-nginx", Name: "ingress-nginx", Version: "4.15.1"}},
+	"traefik": {name: "traefik", release: "traefik", class: "traefik", values: traefikValues, probePort: "8080", probePath: "/ping",
+		chart: kube.Chart{Repository: "https://traefik.github.io/charts", Name: "traefik", Version: "41.3.0"}},
 }
 
 // nginxValues runs the controller on every node with host ports 80 and 443: k3d's load
@@ -48,14 +25,12 @@ func release(s *session) kube.Release {
 func nginxValues(cfg *Config, _ string, simulated bool) map[string]any {
 	return map[string]any{
 		"controller": map[string]any{
-			"kind":     "DaemonSet",
-			"hostPort": map[string]any{"enabled": true, "ports": map[string]any{"http": 80, "https": 443}},
-			"service":  map[string]any{"type": "ClusterIP"},
-			"ingressClassResource": map[string]any{
-				"name": "nginx", "default": cfg.DefaultClass,
-			},
-			"resources":         controllerPod.Resources(),
-			"admissionWebhooks": map[string]any{"enabled": !simulated},
+			"kind":                 "DaemonSet",
+			"hostPort":             map[string]any{"enabled": true, "ports": map[string]any{"http": 80, "https": 443}},
+			"service":              map[string]any{"type": "ClusterIP"},
+			"ingressClassResource": map[string]any{"name": "nginx", "default": cfg.DefaultClass},
+			"resources":            controllerPod.Resources(),
+			"admissionWebhooks":    map[string]any{"enabled": !simulated},
 			// Every host gets the lab's certificate, and plain http a redirect to https.
 			"extraArgs": map[string]any{"default-ssl-certificate": cfg.Namespace + "/" + certSecret},
 			"config":    map[string]any{"use-forwarded-headers": "true", "force-ssl-redirect": "true"},
@@ -78,9 +53,7 @@ func traefikValues(cfg *Config, domain string, _ bool) map[string]any {
 		"ingressClass": map[string]any{"enabled": true, "isDefaultClass": cfg.DefaultClass, "name": "traefik"},
 		"resources":    controllerPod.Resources(),
 		"ingressRoute": map[string]any{"dashboard": map[string]any{
-			"enabled": true, "matchRule": "Host(`" + dashboardHost(domain) + "`)", "entryPoints": []any{"websecure"},
+			"enabled": true, "matchRule": "Host(`traefik." + domain + "`)", "entryPoints": []any{"websecure"},
 		}},
 	}
 }
-
-func dashboardHost(domain string) string { return "traefik." + domain }
