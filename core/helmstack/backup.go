@@ -21,13 +21,7 @@ import (
 // Backup writes each ObjectSet into one YAML file of req.Dir (mode 0600: they may hold
 // secrets), then the stack's Data.
 func (st *Stack[C]) Backup(ctx context.Context, req *sdk.Request) (*sdk.Result, error) {
-	if len(st.spec.Objects) == 0 && st.spec.Data == nil {
-		return nil, sdk.ErrNotSupported
-	}
-	if req.Dir == "" {
-		return nil, errors.New("backup: no folder given")
-	}
-	s, err := st.Session(req, false)
+	s, err := st.dataSession(req, "backup")
 	if err != nil {
 		return nil, err
 	}
@@ -54,6 +48,17 @@ func (st *Stack[C]) Backup(ctx context.Context, req *sdk.Request) (*sdk.Result, 
 	}
 	res.Summary = summaryOf("backed up", counts, "nothing to back up")
 	return res, nil
+}
+
+// dataSession opens the session of a backup or restore, for a stack that has data.
+func (st *Stack[C]) dataSession(req *sdk.Request, verb string) (*Session[C], error) {
+	if len(st.spec.Objects) == 0 && st.spec.Data == nil {
+		return nil, sdk.ErrNotSupported
+	}
+	if req.Dir == "" {
+		return nil, fmt.Errorf("%s: no folder given", verb)
+	}
+	return st.Session(req, false)
 }
 
 func (st *Stack[C]) backupSet(ctx context.Context, s *Session[C], set ObjectSet) (int, error) {
@@ -98,13 +103,7 @@ func (st *Stack[C]) namespaceOf(s *Session[C], set ObjectSet) string {
 // Restore applies the objects of each ObjectSet's file (server-side, so objects that
 // exist are updated to the backup), in the table's order, then restores the Data.
 func (st *Stack[C]) Restore(ctx context.Context, req *sdk.Request) (*sdk.Result, error) {
-	if len(st.spec.Objects) == 0 && st.spec.Data == nil {
-		return nil, sdk.ErrNotSupported
-	}
-	if req.Dir == "" {
-		return nil, errors.New("restore: no folder given")
-	}
-	s, err := st.Session(req, false)
+	s, err := st.dataSession(req, "restore")
 	if err != nil {
 		return nil, err
 	}

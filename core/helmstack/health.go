@@ -21,10 +21,7 @@ func (st *Stack[C]) Health(ctx context.Context, req *sdk.Request) (*sdk.Health, 
 	if st.spec.Endpoints != nil {
 		h.Endpoints = st.spec.Endpoints(s)
 	}
-	if err := st.prepare(ctx, s); err != nil {
-		return nil, err
-	}
-	rels, err := st.releases(s)
+	rels, err := st.prepared(ctx, s)
 	if err != nil {
 		return nil, err
 	}

@@ -76,11 +76,14 @@ func (st *Stack[C]) releases(s *Session[C]) ([]kube.Release, error) {
 	return rels, nil
 }
 
-func (st *Stack[C]) prepare(ctx context.Context, s *Session[C]) error {
-	if st.spec.Prepare == nil {
-		return nil
+// prepared runs Prepare, then returns the releases.
+func (st *Stack[C]) prepared(ctx context.Context, s *Session[C]) ([]kube.Release, error) {
+	if st.spec.Prepare != nil {
+		if err := st.spec.Prepare(ctx, s); err != nil {
+			return nil, err
+		}
 	}
-	return st.spec.Prepare(ctx, s)
+	return st.releases(s)
 }
 
 // Install reads the Inputs, makes the namespaces, runs Prepare, installs or upgrades each release (only when
@@ -105,10 +108,7 @@ func (st *Stack[C]) Install(ctx context.Context, req *sdk.Request) (*sdk.Result,
 	if res.Changed, err = st.removeReplaced(ctx, s); err != nil {
 		return nil, err
 	}
-	if err := st.prepare(ctx, s); err != nil {
-		return nil, err
-	}
-	rels, err := st.releases(s)
+	rels, err := st.prepared(ctx, s)
 	if err != nil {
 		return nil, err
 	}
@@ -169,10 +169,7 @@ func (st *Stack[C]) Releases(ctx context.Context, req *sdk.Request) ([]kube.Rele
 	if err != nil {
 		return nil, err
 	}
-	if err := st.prepare(ctx, s); err != nil {
-		return nil, err
-	}
-	return st.releases(s)
+	return st.prepared(ctx, s)
 }
 
 // Render returns the values Install would give each chart, secrets masked.
@@ -203,10 +200,7 @@ func (st *Stack[C]) Uninstall(ctx context.Context, req *sdk.Request) (*sdk.Resul
 			return nil, err
 		}
 	}
-	if err := st.prepare(ctx, s); err != nil {
-		return nil, err
-	}
-	rels, err := st.releases(s)
+	rels, err := st.prepared(ctx, s)
 	if err != nil {
 		return nil, err
 	}

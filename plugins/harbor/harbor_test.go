@@ -134,7 +134,8 @@ func TestLifecycleWithRealChart(t *testing.T) {
 	t.Run("no default secret", func(t *testing.T) { assertNoDefaultSecrets(t, c, ns, req) })
 
 	t.Run("pull secrets", func(t *testing.T) {
-		for _, app := range []string{"nexo-local", "nexo-qa"} {
+		// harbor-system holds the copy a stack making its namespaces later copies from.
+		for _, app := range []string{"nexo-local", "nexo-qa", ns} {
 			assertPulls(t, c, app)
 		}
 		_, err := c.Kube.CoreV1().Namespaces().Get(ctx, "nexo-staging", metav1.GetOptions{})

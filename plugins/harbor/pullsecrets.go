@@ -62,8 +62,13 @@ func syncPullSecrets(ctx context.Context, s *session, creds map[string]kube.Cred
 	if err != nil {
 		return false, err
 	}
+	// Harbor's own namespace keeps a copy too: a stack that makes its namespaces later
+	// (nexo-apps) copies it from there, labels and all, so no second apply is needed.
+	if !slices.Contains(present, s.Config.Namespace) {
+		present = append(present, s.Config.Namespace)
+	}
 	if len(absent) > 0 {
-		s.Req.Emit("pull secrets", "namespace %s does not exist yet; once it does, `lab apply --refresh` adds its pull secrets", strings.Join(absent, ", "))
+		s.Req.Emit("pull secrets", "namespace %s does not exist yet; the nexo-apps stack copies the pull secret into its namespaces, or `lab apply --refresh` adds it", strings.Join(absent, ", "))
 	}
 	want := map[string][]string{}
 	changed := false
