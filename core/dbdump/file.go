@@ -1,7 +1,6 @@
 package dbdump
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -18,36 +17,12 @@ import (
 // `sha256sum -c nexo.dump.sha256` checks a dump by hand too.
 const SumSuffix = ".sha256"
 
-// writeDump streams fill into path: a temporary file of mode 0600 in the same folder,
-// synced and renamed over path only when fill succeeded, then path's checksum file.
-// A failed dump leaves the previous files as they were.
+// writeDump streams fill into path (mode 0600) with atomicfile.WriteFrom, hashing on
+// the way, then writes path's checksum file. A failed dump leaves the previous dump as
+// it was; a dump whose checksum file is missing is refused by verifyFile.
 func writeDump(path string, fill func(w io.Writer) error) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) // a no-op once renamed
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
 	h := sha256.New()
-	bw := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
-	if err := fill(bw); err != nil {
-		f.Close()
-		return err
-	}
-	for _, step := range []func() error{bw.Flush, f.Sync, f.Close} {
-		if err := step(); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
+	if err := atomicfile.WriteFrom(path, 0o600, func(w io.Writer) error { return fill(io.MultiWriter(w, h)) }); err != nil {
 		return err
 	}
 	line := hex.EncodeToString(h.Sum(nil)) + "  " + filepath.Base(path) + "\n"

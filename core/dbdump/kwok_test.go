@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -17,8 +16,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/nexolab/lab/core/cluster"
 	"github.com/nexolab/lab/core/cluster/kwok"
+	"github.com/nexolab/lab/core/dbdump/dbtest"
 	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/kube/podexec"
 	"github.com/nexolab/lab/core/testenv"
@@ -64,50 +63,16 @@ func startAPICluster() string {
 	if _, err := os.Stat(filepath.Join(bin, "kwokctl")); err != nil {
 		return "kwok test cluster binaries missing in " + bin + ": make testbin"
 	}
-	// The same folder, name, pid file and creation lock as testenv's clusters, so a run
-	// killed midway is cleaned up by the next testenv.StartKwok.
-	root := testenv.Workroot()
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return err.Error()
-	}
-	name := fmt.Sprintf("lab-test-%d-%d", os.Getpid(), time.Now().UnixNano()%100000)
-	workdir := filepath.Join(root, name)
 	var err error
-	if api.redisPort, err = pickPort(); err != nil {
+	if api.redisPort, err = dbtest.FreePort(); err != nil {
 		return err.Error()
 	}
-	if err := os.MkdirAll(workdir, 0o755); err != nil {
-		return err.Error()
-	}
-	// kwokctl reads $KWOK_WORKDIR/kwok.yaml (the provider sets KWOK_WORKDIR).
-	if err := os.WriteFile(filepath.Join(workdir, "kwok.yaml"), []byte(kwokRules(api.redisPort)), 0o644); err != nil {
-		return err.Error()
-	}
-	os.WriteFile(filepath.Join(root, name+".pid"), []byte(strconv.Itoa(os.Getpid())), 0o644)
-	p := kwok.New(kwok.Config{Name: name, Nodes: 1, BinDir: bin, Workdir: workdir}, name)
-	api.stop = func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		_ = p.Delete(ctx, cluster.DeleteOptions{})
-		os.RemoveAll(workdir)
-		os.Remove(filepath.Join(root, name+".pid"))
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	unlock, err := flock(filepath.Join(root, ".create.lock"))
-	if err != nil {
-		return err.Error()
-	}
-	err = p.Create(ctx, cluster.CreateOptions{})
-	unlock()
+	c, err := testenv.StartKwokWith(1, kwokRules(api.redisPort))
 	if err != nil {
 		panic(fmt.Sprintf("kwok cluster: %v", err)) // binaries present: a failure, not a skip
 	}
-	conn, err := p.Connect(ctx)
-	if err != nil {
-		panic(err)
-	}
-	if api.client, err = kube.Connect(conn, nil); err != nil {
+	api.stop = c.Stop
+	if api.client, err = kube.Connect(c.Conn, nil); err != nil {
 		panic(err)
 	}
 	return ""
@@ -135,19 +100,7 @@ spec:
     target:
       port: %d
       address: 127.0.0.1
-`, pgBinDir(), redisPort)
-}
-
-func flock(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+`, dbtest.PostgresBin(), redisPort)
 }
 
 // apiPod creates a Running pod with one container and returns its runner.
