@@ -71,10 +71,10 @@ func newRoot() *cobra.Command {
 		statusCmd(g), preflightCmd(g), restartCmd(g), hostsCmd(g), openCmd(g), logsCmd(g), topCmd(g),
 		troubleshootCmd(g),
 	)
-	// issue 12: trusted HTTPS, the portal, completion, version
+	// trusted HTTPS, the portal, completion, version
 	root.AddCommand(trustCmd(g), portalCmd(g), versionCmd(g))
 	completeNames(root, g)
-	root.AddCommand(gitopsCmd(g)) // issue 13: lab gitops init
+	root.AddCommand(gitopsCmd(g))
 	lockFlags(root, g)
 	return root
 }

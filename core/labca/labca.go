@@ -37,10 +37,10 @@ const (
 
 // Files in the CA folder.
 const (
-	CACertFile = "ca.crt"
-	caKeyFile  = "ca.key"
-	LeafFile   = "tls.crt"
-	LeafKeyFile    = "tls.key"
+	CACertFile  = "ca.crt"
+	caKeyFile   = "ca.key"
+	LeafFile    = "tls.crt"
+	LeafKeyFile = "tls.key"
 )
 
 // CA is a lab's certificate authority.

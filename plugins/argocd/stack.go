@@ -22,7 +22,7 @@ var Version = "0.1.0"
 const (
 	stackName = "argocd"
 	// namespace and release of Argo CD. Fixed: the chart's CRDs belong to one release, and
-	// the architecture document gives Argo CD this namespace.
+	// the lab's quota table names it.
 	namespace   = "argocd"
 	releaseName = "argocd"
 )

@@ -16,7 +16,7 @@ import (
 
 var chart = kube.Chart{Repository: "https://argoproj.github.io/argo-helm", Name: "argo-cd", Version: "10.1.1"}
 
-// quota is the argocd row of the architecture document's resource table.
+// quota is the argocd row of the README's quota table.
 var quota = kube.Quota{RequestsCPU: "500m", RequestsMemory: "512Mi", LimitsCPU: "2", LimitsMemory: "2Gi"}
 
 // containers of the chart, named as in its pods. The running pods request 250m/328Mi with

@@ -36,7 +36,7 @@ const (
 	releaseName = "harbor"
 )
 
-// quota is the architecture's row for harbor-system.
+// quota is the README's quota of harbor-system.
 var quota = kube.Quota{RequestsCPU: "1000m", RequestsMemory: "2Gi", LimitsCPU: "2000m", LimitsMemory: "4Gi"}
 
 // containers are Harbor's, sized to fit the quota together (660m/1552Mi requested,
@@ -60,7 +60,7 @@ func defaults() *Config {
 	return &Config{
 		Namespace: "harbor-system", Projects: []string{"nexo"}, Robot: "ci",
 		PullNamespaces: append([]string(nil), defaultNamespaces...),
-		// 40 + 5 + 1 + 1 + 3 = the architecture's 50Gi for Harbor.
+		// 40 + 5 + 1 + 1 + 3 = the lab's 50Gi for Harbor.
 		RegistrySize: "40Gi", DatabaseSize: "5Gi", RedisSize: "1Gi", JobserviceSize: "1Gi", TrivySize: "3Gi",
 	}
 }

@@ -58,7 +58,7 @@ func TestValuesExposeHarborAtItsHost(t *testing.T) {
 	assert.Equal(t, "40Gi", dig(v, "persistence", "persistentVolumeClaim", "registry", "size"))
 }
 
-// The volumes add up to the architecture's 50Gi for Harbor.
+// The volumes add up to the lab's 50Gi for Harbor.
 func TestDefaultVolumesAddUpTo50Gi(t *testing.T) {
 	cfg := defaults()
 	total := resource.MustParse("0")

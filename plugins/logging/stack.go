@@ -18,7 +18,7 @@ var Version = "0.1.0"
 // Config is the logging block of lab.hcl.
 type Config struct {
 	Namespace          string   `hcl:"namespace" pattern:"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" doc:"namespace of the operator, Elasticsearch, Kibana and Filebeat"`
-	ElasticsearchNodes int      `hcl:"elasticsearch_nodes" min:"1" max:"3" doc:"Elasticsearch nodes (each master and data); 3 as the architecture, 1 for a small laptop; the logging quota holds at most 3 with an upgrade's extra node"`
+	ElasticsearchNodes int      `hcl:"elasticsearch_nodes" min:"1" max:"3" doc:"Elasticsearch nodes (each master and data); 3 by default, 1 for a small laptop; the logging quota holds at most 3 with an upgrade's extra node"`
 	StorageSize        string   `hcl:"storage_size" doc:"volume of each Elasticsearch node, such as 5Gi"`
 	StorageClass       string   `hcl:"storage_class" doc:"StorageClass of the Elasticsearch volumes; empty is the cluster's default (k3d: local-path, in the lab's data folder)"`
 	Retention          string   `hcl:"retention" doc:"how long the app-* and k8s-* indices are kept before the lifecycle policy deletes them, an Elasticsearch duration such as 7d or 36h"`
@@ -28,12 +28,12 @@ type Config struct {
 
 type session = helmstack.Session[Config]
 
-// The architecture table's quota of the logging namespace.
+// The README's quota of the logging namespace.
 var quota = kube.Quota{RequestsCPU: "2", RequestsMemory: "4Gi", LimitsCPU: "4", LimitsMemory: "8Gi",
 	DefaultRequestCPU: "10m", DefaultRequestMemory: "32Mi", DefaultLimitCPU: "100m", DefaultLimitMemory: "128Mi"}
 
 // Sizing, inside the quota with an upgrade's surge (one extra Elasticsearch node, the
-// operator's changeBudget, and one extra Kibana pod) and Filebeat on the architecture's
+// operator's changeBudget, and one extra Kibana pod) and Filebeat on the lab's
 // 3 nodes. With 3 Elasticsearch nodes:
 //
 //	            requests            limits

@@ -227,7 +227,7 @@ func orNone(dir string) string {
 	return dir
 }
 
-// The four dashboards of the architecture document are dashboards the chart ships; these
+// The four dashboards the lab promises are dashboards the chart ships; these
 // are their titles and uids in kube-prometheus-stack 88.5.3.
 var architectureDashboards = []struct{ Doc, Title, UID string }{
 	{"Kubernetes cluster monitoring", "Kubernetes / Compute Resources / Cluster", "efa86fd1d0c121a26444b636a3f509a8"},
@@ -241,7 +241,7 @@ const (
 	overviewKey = "lab-overview.json"
 )
 
-// overview is the lab's own dashboard: where to find the architecture document's
+// overview is the lab's own dashboard: where to find the lab's
 // dashboards, the other UIs, and the user's dashboards.
 func overview(s *session) dashboard {
 	cfg, lab := s.Config, s.Req.Lab

@@ -152,8 +152,8 @@ func alertNames(obj *unstructured.Unstructured) []string {
 	return names
 }
 
-// chartDashboards are the ConfigMaps of the chart's dashboards that the architecture
-// document names, as the chart calls them.
+// chartDashboards are the ConfigMaps of the chart's dashboards that the lab
+// promises (cluster, nodes, pods, volumes), as the chart calls them.
 var chartDashboards = []string{"k8s-resources-cluster", "nodes", "k8s-resources-pod", "persistentvolumesusage"}
 
 func checkDashboards(ctx context.Context, s *session, h *sdk.Health) {
@@ -175,7 +175,7 @@ func checkDashboards(ctx context.Context, s *session, h *sdk.Health) {
 		h.Add("dashboards", sdk.Unhealthy, "dashboard ConfigMaps missing: %s", strings.Join(missing, ", "))
 		return
 	}
-	h.Add("dashboards", sdk.Healthy, "the architecture's %d dashboards (folder %s) and %d of the lab", len(chartDashboards), kubeFolder, len(own.Items))
+	h.Add("dashboards", sdk.Healthy, "the %d chart dashboards (folder %s) and %d of the lab", len(chartDashboards), kubeFolder, len(own.Items))
 }
 
 // checkTargets asks Prometheus, through the API server's service proxy, for its scrape

@@ -136,7 +136,7 @@ func TestInstallOnKwok(t *testing.T) {
 		}
 		require.NotNil(t, nexo, "ConfigMap of 'Nexo API.json'")
 		assert.Contains(t, nexo.Data, "Nexo_API.json")
-		// The chart's four dashboards of the architecture document, in their folder.
+		// The chart's four dashboards the lab promises, in their folder.
 		for _, d := range chartDashboards {
 			cm, ok := byName[releaseName+"-"+d]
 			require.True(t, ok, d)

@@ -34,7 +34,7 @@ const stackName = "monitoring"
 // Stack is the kit's stack with an Install that reads dashboards_dir first.
 type Stack struct{ *helmstack.Stack[Config] }
 
-// The architecture table's quota of the monitoring namespace. Containers that set no
+// The README's quota of the monitoring namespace. Containers that set no
 // resources (a chart's test pod) get the small defaults.
 var quota = kube.Quota{RequestsCPU: "1", RequestsMemory: "2Gi", LimitsCPU: "3", LimitsMemory: "6Gi",
 	DefaultRequestCPU: "10m", DefaultRequestMemory: "32Mi", DefaultLimitCPU: "100m", DefaultLimitMemory: "128Mi"}

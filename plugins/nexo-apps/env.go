@@ -11,7 +11,7 @@ const dataNamespace = charts.DataNamespace
 
 type env = charts.Env
 
-// Quotas. nexo-local's is the architecture table's, and so is every environment's at
+// Quotas. nexo-local's is the README's quota table's, and so is every environment's at
 // least; an environment given more replicas or resources gets what they need, with room
 // for the surge pod of a rolling update with no unavailable replica (one nexo-be pod).
 var (

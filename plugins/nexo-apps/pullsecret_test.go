@@ -38,7 +38,9 @@ func TestHarborPullSecretCopied(t *testing.T) {
 	assert.True(t, changed)
 	got, err := c.Kube.CoreV1().Secrets("nexo-local").Get(ctx, pullSecret, metav1.GetOptions{})
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Kube.CoreV1().Secrets("nexo-local").Delete(context.Background(), pullSecret, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = c.Kube.CoreV1().Secrets("nexo-local").Delete(context.Background(), pullSecret, metav1.DeleteOptions{})
+	})
 	assert.Equal(t, src.Data, got.Data)
 	assert.Equal(t, corev1.SecretTypeDockerConfigJson, got.Type)
 	assert.Equal(t, "harbor", got.Labels[kube.StackLabel], "the copy stays Harbor's, which keeps it current")

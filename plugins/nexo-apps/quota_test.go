@@ -21,7 +21,7 @@ func TestQuotaFitsTheEnvironment(t *testing.T) {
 	assert.Contains(t, qs, dataNamespace)
 }
 
-// The default lab (four environments) requests what fits the architecture's 6 CPU /
+// The default lab (four environments) requests what fits the lab's 6 CPU /
 // 12 GB cluster next to the other stacks.
 func TestFootprintOfTheDefaultLab(t *testing.T) {
 	f := New().Info().Footprint

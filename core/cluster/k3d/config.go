@@ -75,7 +75,7 @@ var blockSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "update_default_kubeconfig"}, {Name: "switch_context"},
 }}
 
-// defaults are the architecture's cluster: one server, two agents, 4 GB each, ports 80/443.
+// defaults are the lab's cluster: one server, two agents, 4 GB each, ports 80/443.
 func defaults(c *config.Config) Config {
 	return Config{
 		Name:           c.Lab.Name + "-local",

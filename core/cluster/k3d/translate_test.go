@@ -60,7 +60,7 @@ func golden(t *testing.T, path string, got []byte) {
 	assert.Equal(t, string(want), string(got), "%s differs; go test -update rewrites it", path)
 }
 
-// TestDefaults checks the architecture's defaults on a lab.hcl without a cluster block.
+// TestDefaults checks the lab's defaults on a lab.hcl without a cluster block.
 func TestDefaults(t *testing.T) {
 	cfg := load(t, "testdata/default.hcl").Config()
 	assert.Equal(t, "nexo-local", cfg.Name)
