@@ -23,8 +23,11 @@ import (
 type API struct {
 	Base string
 	HTTP *http.Client
-	// Header is sent with every request (a CSRF token, an API key).
+	// Header is sent with every request (a CSRF token, an API key, basic authentication
+	// where no API server is between).
 	Header http.Header
+	// MaxAnswer is the most of an answer read (0: 64 MiB); more is cut off.
+	MaxAnswer int64
 }
 
 // NewAPI is an API at base over transport (nil: the default), with a cookie jar and a
@@ -75,34 +78,46 @@ func (a *API) Do(ctx context.Context, method, path string, body, out any) error 
 		}
 		payload = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, a.Base+path, payload)
-	if err != nil {
+	answer, err := a.Send(ctx, method, path, "application/json", payload)
+	if err != nil || out == nil {
 		return err
+	}
+	if err := json.Unmarshal(answer, out); err != nil {
+		return fmt.Errorf("%s %s: unexpected answer: %w", method, path, err)
+	}
+	return nil
+}
+
+// Send sends body (none when nil) of a content type (a form, a multipart upload) to
+// path under Base and returns the answer of a 2xx status as it is (an export); an
+// answer other than 2xx is an *APIError.
+func (a *API) Send(ctx context.Context, method, path, contentType string, body io.Reader) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, a.Base+path, body)
+	if err != nil {
+		return nil, err
 	}
 	for k, v := range a.Header {
 		req.Header[k] = v
 	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := a.HTTP.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	limit := a.MaxAnswer
+	if limit == 0 {
+		limit = 64 << 20
+	}
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		return &APIError{Method: method, Path: path, Status: resp.StatusCode, Body: string(answer)}
+		return nil, &APIError{Method: method, Path: path, Status: resp.StatusCode, Body: string(answer)}
 	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(answer, out); err != nil {
-		return fmt.Errorf("%s %s: unexpected answer: %w", method, path, err)
-	}
-	return nil
+	return answer, nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -45,5 +46,35 @@ func TestAPIDo(t *testing.T) {
 	err := api.Do(ctx, http.MethodGet, "/nothing", nil, nil)
 	if !IsStatus(err, http.StatusNotFound) || err.Error() != "GET /nothing: 404 Not Found: 404 page not found" {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// Send posts a body of its own content type and returns the answer as it is, cut at
+// MaxAnswer; an error status is still an *APIError.
+func TestAPISend(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" || r.FormValue("user") != "admin" {
+			http.Error(w, "bad form", http.StatusBadRequest)
+			return
+		}
+		_, _ = w.Write([]byte("line one\nline two\n"))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	api := NewAPI(srv.URL, nil)
+	ctx := t.Context()
+
+	got, err := api.Send(ctx, http.MethodPost, "/token", "application/x-www-form-urlencoded", strings.NewReader("user=admin"))
+	if err != nil || string(got) != "line one\nline two\n" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	api.MaxAnswer = 8
+	if got, err = api.Send(ctx, http.MethodPost, "/token", "application/x-www-form-urlencoded", strings.NewReader("user=admin")); err != nil || string(got) != "line one" {
+		t.Fatalf("with MaxAnswer 8: got %q, %v", got, err)
+	}
+	_, err = api.Send(ctx, http.MethodPost, "/token", "text/plain", strings.NewReader("user=admin"))
+	if !IsStatus(err, http.StatusBadRequest) {
+		t.Fatalf("a refused form: got %v, want a 400 APIError", err)
 	}
 }

@@ -1,16 +1,16 @@
 package keycloak
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"reflect"
 	"strings"
+
+	"github.com/nexolab/lab/core/kube"
 )
 
 // Admin talks to Keycloak's admin REST API (/admin/realms/...) as the admin user of the
@@ -22,93 +22,53 @@ type Admin struct {
 	HTTP     *http.Client
 	Username string
 	Password string
-	token    string
+	api      *kube.API // once logged in, with the token in its Authorization header
 }
 
-// StatusError is an answer other than the one expected.
-type StatusError struct {
-	Method, Path string
-	Code         int
-	Body         string
-}
-
-func (e *StatusError) Error() string {
-	return fmt.Sprintf("keycloak %s %s: %d %s", e.Method, e.Path, e.Code, strings.TrimSpace(e.Body))
-}
-
-func isNotFound(err error) bool {
-	var se *StatusError
-	return errors.As(err, &se) && se.Code == http.StatusNotFound
-}
+func isNotFound(err error) bool { return kube.IsStatus(err, http.StatusNotFound) }
 
 func (a *Admin) login(ctx context.Context) error {
+	api := &kube.API{Base: strings.TrimSuffix(a.BaseURL, "/"), HTTP: a.HTTP, Header: http.Header{}}
 	form := url.Values{"grant_type": {"password"}, "client_id": {"admin-cli"}, "username": {a.Username}, "password": {a.Password}}
-	path := "/realms/master/protocol/openid-connect/token"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(a.BaseURL, "/")+path, strings.NewReader(form.Encode()))
+	b, err := api.Send(ctx, http.MethodPost, "/realms/master/protocol/openid-connect/token",
+		"application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 	if err != nil {
-		return err
+		return fmt.Errorf("keycloak admin login: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
-	if err := a.send(req, path, &tok); err != nil {
+	if err := json.Unmarshal(b, &tok); err != nil {
 		return fmt.Errorf("keycloak admin login: %w", err)
 	}
 	if tok.AccessToken == "" {
 		return errors.New("keycloak admin login: no access token in the answer")
 	}
-	a.token = tok.AccessToken
+	api.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	a.api = api
 	return nil
 }
 
-// do sends a JSON request with the admin token, logging in first when needed.
-func (a *Admin) do(ctx context.Context, method, path string, body, out any) error {
-	if a.token == "" {
+// session is the API with the admin token, logging in first when needed.
+func (a *Admin) session(ctx context.Context) (*kube.API, error) {
+	if a.api == nil {
 		if err := a.login(ctx); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(a.BaseURL, "/")+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+a.token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	return a.send(req, path, out)
+	return a.api, nil
 }
 
-func (a *Admin) send(req *http.Request, path string, out any) error {
-	resp, err := a.HTTP.Do(req)
+// do sends a JSON request with the admin token.
+func (a *Admin) do(ctx context.Context, method, path string, body, out any) error {
+	api, err := a.session(ctx)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
-	if err != nil {
-		return err
+	if err := api.Do(ctx, method, path, body, out); err != nil {
+		return fmt.Errorf("keycloak: %w", err)
 	}
-	if resp.StatusCode/100 != 2 {
-		return &StatusError{Method: req.Method, Path: path, Code: resp.StatusCode, Body: string(b)}
-	}
-	if out == nil || len(b) == 0 {
-		return nil
-	}
-	if raw, ok := out.(*[]byte); ok {
-		*raw = b
-		return nil
-	}
-	return json.Unmarshal(b, out)
+	return nil
 }
 
 // Sync makes the realm what want says: it creates the realm whole when missing, else
@@ -211,10 +171,14 @@ func (a *Admin) syncRole(ctx context.Context, base string, want Role) (bool, err
 // Export returns the realm as Keycloak's partial export writes it: settings, clients,
 // groups and roles (secrets masked by Keycloak).
 func (a *Admin) Export(ctx context.Context, realm string) ([]byte, error) {
-	var out []byte
-	path := "/admin/realms/" + url.PathEscape(realm) + "/partial-export?exportClients=true&exportGroupsAndRoles=true"
-	if err := a.do(ctx, http.MethodPost, path, nil, &out); err != nil {
+	api, err := a.session(ctx)
+	if err != nil {
 		return nil, err
+	}
+	path := "/admin/realms/" + url.PathEscape(realm) + "/partial-export?exportClients=true&exportGroupsAndRoles=true"
+	out, err := api.Send(ctx, http.MethodPost, path, "", nil)
+	if err != nil {
+		return nil, fmt.Errorf("keycloak: %w", err)
 	}
 	if !json.Valid(out) {
 		return nil, fmt.Errorf("keycloak export of %s is not JSON", realm)
