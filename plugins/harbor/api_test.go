@@ -2,24 +2,19 @@ package main
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/sdk"
+	"github.com/nexolab/lab/core/testenv"
 )
 
 // The client against the test double over plain HTTP: session login with the CSRF
@@ -130,17 +125,7 @@ func TestStackStepsAgainstTestDoubleThroughAPIServer(t *testing.T) {
 	require.NoError(t, err)
 
 	d := newHarborDouble(admin.Password)
-	ip := hostIP(t)
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	require.NoError(t, err)
-	srv := &httptest.Server{Listener: l, Config: &http.Server{Handler: d.handler()}}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	exposeOutside(t, c, ns, releaseName+"-core", ip, l.Addr().(*net.TCPAddr).Port)
-	api, err := harborThroughAPIServer(c, ns, releaseName+"-core", "http-web", "", "")
-	require.NoError(t, err)
-	require.Eventually(t, func() bool { _, err := api.health(ctx); return err == nil }, 30*time.Second, 100*time.Millisecond,
-		"the API server never proxied to the double")
+	testenv.ServeOutside(t, c, ns, releaseName+"-core", "http-web", d.handler())
 
 	changed, err := after(ctx, s)
 	require.NoError(t, err)
@@ -201,59 +186,4 @@ func mustDockerConfig(t *testing.T, host, user, password string) string {
 	b, err := dockerConfig(host, user, password)
 	require.NoError(t, err)
 	return string(b)
-}
-
-// hostIP is an address of this machine the API server can proxy to (it refuses loopback).
-func hostIP(t *testing.T) string {
-	addrs, err := net.InterfaceAddrs()
-	require.NoError(t, err)
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() {
-			return n.IP.String()
-		}
-	}
-	t.Skip("no non-loopback IPv4 address for the API server to reach")
-	return ""
-}
-
-// exposeOutside makes Service name (port http-web) lead to ip:port on this machine. The
-// API server proxies only to an endpoint that is the IP of the pod it names, so a pod
-// bound to a node that does not exist stands for the server, with ip in its status.
-func exposeOutside(t *testing.T, c *kube.Client, ns, name, ip string, port int) {
-	ctx := t.Context()
-	_, err := c.Kube.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{})
-	if !apierrors.IsAlreadyExists(err) {
-		require.NoError(t, err)
-	}
-	pod, err := c.Kube.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: corev1.PodSpec{NodeName: "outside-the-cluster", Containers: []corev1.Container{{
-			Name: "harbor-test-double", Image: "none",
-			Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{
-				corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")}},
-		}}},
-	}, metav1.CreateOptions{})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		zero := int64(0)
-		_ = c.Kube.CoreV1().Pods(ns).Delete(context.Background(), name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
-	})
-	pod.Status = corev1.PodStatus{Phase: corev1.PodRunning, PodIP: ip, PodIPs: []corev1.PodIP{{IP: ip}},
-		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}
-	_, err = c.Kube.CoreV1().Pods(ns).UpdateStatus(ctx, pod, metav1.UpdateOptions{})
-	require.NoError(t, err)
-	_, err = c.Kube.CoreV1().Services(ns).Create(ctx, &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http-web", Port: 80, TargetPort: intstr.FromInt(port)}}},
-	}, metav1.CreateOptions{})
-	require.NoError(t, err)
-	ready, portName, p32 := true, "http-web", int32(port)
-	_, err = c.Kube.DiscoveryV1().EndpointSlices(ns).Create(ctx, &discoveryv1.EndpointSlice{
-		ObjectMeta:  metav1.ObjectMeta{Name: name, Labels: map[string]string{discoveryv1.LabelServiceName: name}},
-		AddressType: discoveryv1.AddressTypeIPv4,
-		Endpoints: []discoveryv1.Endpoint{{Addresses: []string{ip}, Conditions: discoveryv1.EndpointConditions{Ready: &ready},
-			TargetRef: &corev1.ObjectReference{Kind: "Pod", Namespace: ns, Name: name}}},
-		Ports: []discoveryv1.EndpointPort{{Name: &portName, Port: &p32}},
-	}, metav1.CreateOptions{})
-	require.NoError(t, err, "endpoints %s:%s", ip, strconv.Itoa(port))
 }
