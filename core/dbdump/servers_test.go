@@ -21,7 +21,6 @@ func secret(t *testing.T) string { return dbtest.Secret(t) }
 // pgServer is a running PostgreSQL server and a Postgres that reaches it.
 type pgServer struct {
 	Postgres
-	bin string
 }
 
 func startPostgres(t *testing.T) *pgServer {
@@ -29,7 +28,6 @@ func startPostgres(t *testing.T) *pgServer {
 	s := dbtest.StartPostgres(t)
 	return &pgServer{
 		Postgres: Postgres{Exec: podexec.Local{Timeout: 2 * time.Minute}, Password: s.Password, Host: s.Host, Port: s.Port},
-		bin:      s.Bin,
 	}
 }
 
