@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,15 +12,28 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/nexolab/lab/core/kube"
 )
 
-// api is a client of Elasticsearch's or Kibana's REST API, with basic authentication.
-// Kibana refuses a request that changes something without a kbn-xsrf header.
+// api is a client of Elasticsearch's or Kibana's REST API, with basic authentication
+// (over a port-forward, so the header reaches the service). Kibana refuses a request
+// that changes something without a kbn-xsrf header.
 type api struct {
 	base           string
 	http           *http.Client
 	user, password string
 	kibana         bool
+}
+
+// client is the kube.API that carries out a request as the fields say now.
+func (a *api) client() *kube.API {
+	h := http.Header{}
+	h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(a.user+":"+a.password)))
+	if a.kibana {
+		h.Set("kbn-xsrf", "lab")
+	}
+	return &kube.API{Base: a.base, HTTP: a.http, Header: h, MaxAnswer: 256 << 20}
 }
 
 // apiError is an answer with an error status. Elasticsearch says
@@ -52,50 +66,22 @@ func statusOf(err error) int {
 
 // call sends a JSON body (when not nil) and decodes the JSON answer into out (when not nil).
 func (a *api) call(ctx context.Context, method, path string, body, out any) error {
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		r = bytes.NewReader(b)
-	}
-	b, err := a.send(ctx, method, path, "application/json", r)
-	if err != nil || out == nil {
-		return err
-	}
-	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("%s %s: answer: %w", method, path, err)
-	}
-	return nil
+	return serviceError(a.client().Do(ctx, method, path, body, out))
 }
 
 // send makes one request and returns the body of a 2xx answer.
 func (a *api) send(ctx context.Context, method, path, contentType string, body io.Reader) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, a.base+path, body)
-	if err != nil {
-		return nil, err
+	b, err := a.client().Send(ctx, method, path, contentType, body)
+	return b, serviceError(err)
+}
+
+// serviceError turns an error status into an *apiError with the service's own words.
+func serviceError(err error) error {
+	var e *kube.APIError
+	if errors.As(err, &e) {
+		return errorOf(e.Method, e.Path, e.Status, []byte(e.Body))
 	}
-	req.SetBasicAuth(a.user, a.password)
-	if body != nil {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if a.kibana {
-		req.Header.Set("kbn-xsrf", "lab")
-	}
-	resp, err := a.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		return nil, errorOf(method, path, resp.StatusCode, b)
-	}
-	return b, nil
+	return err
 }
 
 func errorOf(method, path string, status int, body []byte) error {
