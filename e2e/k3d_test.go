@@ -21,13 +21,13 @@ import (
 	"github.com/nexolab/lab/core/cluster/k3d/k3dtest"
 	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/sdk"
+	"github.com/nexolab/lab/core/testenv"
 )
 
 // A k3d lab as a user brings it up with `make up`: the lab binary creates the cluster
 // through the k3d library on a real Docker engine (the stand-in node images of
 // tools/k3dstandin where no image can be pulled), installs ingress, Argo CD and monitoring
-// (the test charts: on the stand-in no container runs, and the real charts are proven on
-// kwok), and health, restart and destroy work on it.
+// with their real upstream charts, and health, restart and destroy work on it.
 func TestK3dLab(t *testing.T) {
 	standIn := k3dtest.Images(t, k3d.DefaultImage)
 	home := t.TempDir()
@@ -52,19 +52,26 @@ cluster "k3d" {
   k3s_args      = ["--kubelet-arg=max-pods=150@agent:*"]
 }
 
-`, data, name, ports[0], ports[1], ports[2])+ingressBlock("traefik")+fmt.Sprintf(`
+`, data, name, ports[0], ports[1], ports[2])+fmt.Sprintf(`
+stack "ingress" {
+  controller = "traefik"
+  chart "traefik" {
+    repository = %[1]q
+  }
+}
+
 stack "argocd" {
   chart "argo-cd" {
-    repository = %q
+    repository = %[1]q
   }
 }
 
 stack "monitoring" {
   chart "kube-prometheus-stack" {
-    repository = %q
+    repository = %[1]q
   }
 }
-`, charts, charts))
+`, testenv.UpstreamRepo(t)))
 	l.env = append(l.env, "HOME="+home)
 	t.Cleanup(func() {
 		if r := l.run("destroy", "--yes", "--purge-data", "--lock-timeout", "2m"); r.code != 0 {
@@ -111,8 +118,8 @@ stack "monitoring" {
 	assert.DirExists(t, data, "destroy keeps the data folder without --purge-data")
 }
 
-// assertK3dContainers checks the cluster as Docker shows it: the API published on
-// 127.0.0.1 and 80/443 on their host ports by the load balancer, the data folder at
+// assertK3dContainers checks the cluster as Docker shows it: the API and 80/443 published
+// on 127.0.0.1 by the load balancer, the data folder at
 // /mnt/data and the k3s args and node labels of lab.hcl on every node.
 func assertK3dContainers(t *testing.T, name, data string, ports [3]int) {
 	t.Helper()
@@ -126,6 +133,8 @@ func assertK3dContainers(t *testing.T, name, data string, ports [3]int) {
 	assert.Equal(t, "127.0.0.1", published["6443/tcp"][0].HostIP)
 	assert.Equal(t, fmt.Sprint(ports[2]), published["6443/tcp"][0].HostPort)
 	assert.Equal(t, fmt.Sprint(ports[0]), published["80/tcp"][0].HostPort)
+	assert.Equal(t, "127.0.0.1", published["80/tcp"][0].HostIP, "nothing of the lab is offered to the network")
+	assert.Equal(t, "127.0.0.1", published["443/tcp"][0].HostIP)
 	assert.Equal(t, fmt.Sprint(ports[1]), published["443/tcp"][0].HostPort)
 
 	for _, node := range []string{"server-0", "agent-0", "agent-1"} {

@@ -242,7 +242,7 @@ func assertKubeNodes(t *testing.T, c sdk.Cluster) {
 }
 
 // assertContainers checks the containers as Docker shows them: the load balancer publishes
-// 80/443 and the API (on 127.0.0.1), every node mounts data_dir at /mnt/data and runs the
+// 80/443 and the API, all on 127.0.0.1, every node mounts data_dir at /mnt/data and runs the
 // k3s args of lab.hcl, and the nodes have the registries configuration for Harbor.
 func assertContainers(t *testing.T, p *Provider, ctx context.Context) {
 	t.Helper()
@@ -253,8 +253,8 @@ func assertContainers(t *testing.T, p *Provider, ctx context.Context) {
 	require.NoError(t, err)
 	published := func(port string) []nat.PortBinding { return lb.NetworkSettings.Ports[nat.Port(port)] }
 	assert.Equal(t, []nat.PortBinding{{HostIP: "127.0.0.1", HostPort: itoa(p.cfg.APIPort)}}, published("6443/tcp"))
-	assert.Equal(t, itoa(p.cfg.HTTPPort), published("80/tcp")[0].HostPort)
-	assert.Equal(t, itoa(p.cfg.HTTPSPort), published("443/tcp")[0].HostPort)
+	assert.Equal(t, []nat.PortBinding{{HostIP: "127.0.0.1", HostPort: itoa(p.cfg.HTTPPort)}}, published("80/tcp"))
+	assert.Equal(t, []nat.PortBinding{{HostIP: "127.0.0.1", HostPort: itoa(p.cfg.HTTPSPort)}}, published("443/tcp"))
 
 	for name, args := range map[string][]string{
 		"k3d-lab-it-server-0": {"server", "--default-local-storage-path=/mnt/data", "--disable=traefik"},

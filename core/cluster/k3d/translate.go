@@ -32,10 +32,11 @@ func (c Config) SimpleConfig() v1alpha5.SimpleConfig {
 			{Volume: c.DataDir + ":" + DataMount, NodeFilters: k3sNodes},
 		},
 		// The load balancer forwards 80/443 to every node, where the ingress stack's
-		// controller listens on host ports.
+		// controller listens on host ports. Published on 127.0.0.1 only, as the API is:
+		// the lab's hosts resolve there, and nothing of it is offered to the network.
 		Ports: []v1alpha5.PortWithNodeFilters{
-			{Port: fmt.Sprintf("%d:80", c.HTTPPort), NodeFilters: []string{"loadbalancer"}},
-			{Port: fmt.Sprintf("%d:443", c.HTTPSPort), NodeFilters: []string{"loadbalancer"}},
+			{Port: fmt.Sprintf("%s:%d:80", apiHostIP, c.HTTPPort), NodeFilters: []string{"loadbalancer"}},
+			{Port: fmt.Sprintf("%s:%d:443", apiHostIP, c.HTTPSPort), NodeFilters: []string{"loadbalancer"}},
 		},
 		Options: v1alpha5.SimpleConfigOptions{
 			K3dOptions: v1alpha5.SimpleConfigOptionsK3d{Wait: true, Timeout: CreateTimeout},
