@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/sdk"
 )
@@ -224,11 +226,11 @@ func (st *Stack[C]) Uninstall(ctx context.Context, req *sdk.Request) (*sdk.Resul
 		return nil, err
 	}
 	res.Changed = res.Changed || n > 0
-	kept, err := st.deleteNamespaces(ctx, s)
+	kept, deleted, err := st.deleteNamespaces(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	res.Changed = res.Changed || len(kept) < len(st.spec.Namespaces(s.Config))
+	res.Changed = res.Changed || deleted
 	res.Summary = st.spec.Info.Name + " removed"
 	if len(kept) > 0 {
 		res.Summary += fmt.Sprintf("; namespace %s kept with its data (purge the data to delete it)", strings.Join(kept, ", "))
@@ -251,18 +253,25 @@ func (st *Stack[C]) Uninstall(ctx context.Context, req *sdk.Request) (*sdk.Resul
 }
 
 // deleteNamespaces deletes the stack's namespaces, keeping those with data unless it is
-// purged; it returns the names it kept.
-func (st *Stack[C]) deleteNamespaces(ctx context.Context, s *Session[C]) ([]string, error) {
-	var kept []string
+// purged; it returns the names it kept and whether it deleted one that existed.
+func (st *Stack[C]) deleteNamespaces(ctx context.Context, s *Session[C]) (kept []string, deleted bool, err error) {
 	for _, ns := range st.spec.Namespaces(s.Config) {
 		if ns.Data && !s.Req.PurgeData {
 			kept = append(kept, ns.Name)
 			continue
 		}
+		_, err := s.Kube.Kube.CoreV1().Namespaces().Get(ctx, ns.Name, metav1.GetOptions{})
+		if kube.IgnoreNotFound(err) != nil {
+			return nil, false, err
+		}
+		if err != nil {
+			continue // already gone
+		}
 		s.Req.Emit("namespace", "deleting namespace %s", ns.Name)
 		if err := s.Kube.DeleteNamespace(ctx, ns.Name); err != nil {
-			return nil, err
+			return nil, false, err
 		}
+		deleted = true
 	}
-	return kept, nil
+	return kept, deleted, nil
 }
