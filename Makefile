@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 GO ?= go
 LAB_FILE ?= lab.hcl
-PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
+PLUGINS := $(patsubst plugins/%/go.mod,%,$(wildcard plugins/*/go.mod))
 BIN := bin
 # Stripped binaries: a plugin launches faster when there is less to map. No -trimpath: it
 # would compile every package again beside the tests' builds, doubling a cold `make test`.
@@ -12,12 +12,12 @@ GOFLAGS_BUILD ?= -ldflags "-s -w"
 
 all: build
 
-## build: ./bin/lab and one ./bin/lab-plugin-<name> per stack
+## build: ./bin/lab, which carries every first-party stack, and a link lab-plugin-<name> to it
+## per stack: started under that name, lab is that stack's plugin process (one file for all)
 build:
 	@mkdir -p $(BIN)
 	$(GO) build $(GOFLAGS_BUILD) -o $(BIN)/lab ./cmd/lab
-	@for p in $(PLUGINS); do echo "$(GO) build -o $(BIN)/lab-plugin-$$p ./plugins/$$p"; \
-		$(GO) build $(GOFLAGS_BUILD) -o $(BIN)/lab-plugin-$$p ./plugins/$$p || exit 1; done
+	@for p in $(PLUGINS); do ln -sfn lab $(BIN)/lab-plugin-$$p; done
 
 ## testbin: the kwok test cluster's binaries, built once from the Go module proxy
 testbin:

@@ -8,7 +8,14 @@ require (
 	github.com/nexolab/lab/core v0.0.0
 	github.com/nexolab/lab/plugins/nexo-apps v0.0.0
 	github.com/spf13/cobra v1.10.2
+	github.com/stretchr/testify v1.12.1
 	golang.org/x/term v0.46.0
+)
+
+require (
+	github.com/gorilla/websocket v1.5.4-0.20250319132907-e064f32e3674 // indirect
+	github.com/moby/spdystream v0.5.1 // indirect
+	k8s.io/streaming v0.37.2 // indirect
 )
 
 require (
@@ -122,6 +129,11 @@ require (
 	github.com/modern-go/reflect2 v1.0.3-0.20250322232337-35a7c28c31ee // indirect
 	github.com/monochromegane/go-gitignore v0.0.0-20200626010858-205db1a8cc00 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/nexolab/lab/plugins/argocd v0.0.0
+	github.com/nexolab/lab/plugins/harbor v0.0.0
+	github.com/nexolab/lab/plugins/ingress v0.0.0
+	github.com/nexolab/lab/plugins/logging v0.0.0
+	github.com/nexolab/lab/plugins/monitoring v0.0.0
 	github.com/oklog/run v1.1.0 // indirect
 	github.com/opencontainers/go-digest v1.0.0 // indirect
 	github.com/opencontainers/image-spec v1.1.1 // indirect
@@ -213,3 +225,13 @@ require (
 replace github.com/nexolab/lab/core => ../core
 
 replace github.com/nexolab/lab/plugins/nexo-apps => ../plugins/nexo-apps
+
+replace github.com/nexolab/lab/plugins/argocd => ../plugins/argocd
+
+replace github.com/nexolab/lab/plugins/harbor => ../plugins/harbor
+
+replace github.com/nexolab/lab/plugins/ingress => ../plugins/ingress
+
+replace github.com/nexolab/lab/plugins/logging => ../plugins/logging
+
+replace github.com/nexolab/lab/plugins/monitoring => ../plugins/monitoring

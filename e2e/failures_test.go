@@ -27,9 +27,11 @@ func pluginProcesses(t *testing.T) map[int]string {
 		if err != nil {
 			continue
 		}
-		exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
-		if err == nil && strings.HasPrefix(exe, bin+string(filepath.Separator)+"lab-plugin-") {
-			out[pid] = filepath.Base(exe)
+		// A plugin is known by the name it was started as: a built-in one is lab itself.
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		argv0, _, _ := strings.Cut(string(cmdline), "\x00")
+		if err == nil && strings.HasPrefix(argv0, bin+string(filepath.Separator)+"lab-plugin-") {
+			out[pid] = filepath.Base(argv0)
 		}
 	}
 	return out

@@ -35,6 +35,9 @@ func invalid(err error) error { return &exitError{code: exitInvalid, err: err} }
 var errSilent = errors.New("")
 
 func main() {
+	if servePlugin() {
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() { <-ctx.Done(); stop() }() // the first signal winds down; a second ends lab at once
 	root := newRoot()

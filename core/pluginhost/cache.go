@@ -21,18 +21,20 @@ type Description struct {
 }
 
 // cache keeps descriptions by binary checksum in one JSON file. The checksum of a path is
-// trusted while the file's size and modification time stay the same.
+// trusted while the file's identity (identify) stays the same; within a run it is kept by
+// identity too, so the links of a multi-call binary are read once between them.
 type cache struct {
 	file    string
 	mu      sync.Mutex
 	entries map[string]cacheEntry // by path
+	sums    map[fileID]string
 	// checks are Validate's answers by binary checksum and config hash.
 	checks map[string]sdk.Diagnostics
 	dirty  bool
 }
 
 // cacheFormat changes whenever the cached types do, so an older cache is rebuilt.
-const cacheFormat = 5
+const cacheFormat = 6
 
 // maxChecks bounds the remembered Validate answers; past it the oldest set is dropped whole.
 const maxChecks = 512
@@ -43,14 +45,27 @@ type cacheFile struct {
 	Checks  map[string]sdk.Diagnostics `json:"checks,omitempty"`
 }
 
+// fileID is what identify reads of a file (proc_*.go).
+type fileID struct {
+	Dev, Ino             uint64
+	Size, ModTime, Ctime int64
+}
+
 type cacheEntry struct {
-	Size    int64
-	ModTime int64
-	Desc    Description
+	ID   fileID
+	Desc Description
+}
+
+// known is what the cache knows of one opened plugin file.
+type known struct {
+	ID     fileID
+	SHA256 string
+	Desc   Description
+	Cached bool // Desc is the file's description
 }
 
 func openCache(file string) *cache {
-	c := &cache{file: file, entries: map[string]cacheEntry{}, checks: map[string]sdk.Diagnostics{}}
+	c := &cache{file: file, entries: map[string]cacheEntry{}, sums: map[fileID]string{}, checks: map[string]sdk.Diagnostics{}}
 	if file == "" {
 		return c
 	}
@@ -67,37 +82,50 @@ func openCache(file string) *cache {
 	return c
 }
 
-// lookup returns the cached description of path, with the binary's checksum.
-func (c *cache) lookup(path string) (Description, string, bool, error) {
-	st, err := os.Stat(path)
+// lookup opens path and returns what the cache knows of it.
+func (c *cache) lookup(path string) (known, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return Description{}, "", false, err
+		return known{}, err
 	}
-	c.mu.Lock()
-	e, ok := c.entries[path]
-	c.mu.Unlock()
-	if ok && e.Size == st.Size() && e.ModTime == st.ModTime().UnixNano() {
-		return e.Desc, e.Desc.SHA256, true, nil
-	}
-	sum, err := checksum(path)
-	if err != nil {
-		return Description{}, "", false, err
-	}
-	if ok && e.Desc.SHA256 == sum {
-		c.store(path, e.Desc) // touched but unchanged: refresh the stat fields
-		return e.Desc, sum, true, nil
-	}
-	return Description{}, sum, false, nil
+	defer f.Close()
+	return c.lookupFile(path, f)
 }
 
-func (c *cache) store(path string, d Description) {
-	st, err := os.Stat(path)
+// lookupFile returns what the cache knows of the opened file at path, reading the file
+// for its checksum only when neither the file nor its identity is known.
+func (c *cache) lookupFile(path string, f *os.File) (known, error) {
+	st, err := f.Stat()
 	if err != nil {
-		return
+		return known{}, err
 	}
+	k := known{ID: identify(st)}
+	c.mu.Lock()
+	e, ok := c.entries[path]
+	k.SHA256 = c.sums[k.ID]
+	c.mu.Unlock()
+	if ok && e.ID == k.ID {
+		return known{ID: k.ID, SHA256: e.Desc.SHA256, Desc: e.Desc, Cached: true}, nil
+	}
+	if k.SHA256 == "" {
+		if k.SHA256, err = checksum(f); err != nil {
+			return known{}, err
+		}
+		c.mu.Lock()
+		c.sums[k.ID] = k.SHA256
+		c.mu.Unlock()
+	}
+	if ok && e.Desc.SHA256 == k.SHA256 {
+		c.store(path, k.ID, e.Desc) // touched but unchanged: refresh its identity
+		return known{ID: k.ID, SHA256: k.SHA256, Desc: e.Desc, Cached: true}, nil
+	}
+	return k, nil
+}
+
+func (c *cache) store(path string, id fileID, d Description) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.entries[path] = cacheEntry{Size: st.Size(), ModTime: st.ModTime().UnixNano(), Desc: d}
+	c.entries[path] = cacheEntry{ID: id, Desc: d}
 	c.dirty = true
 }
 
@@ -139,14 +167,10 @@ func (c *cache) save() error {
 	return nil
 }
 
-func checksum(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
+// checksum reads an opened file whole, from its start.
+func checksum(f *os.File) (string, error) {
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, io.NewSectionReader(f, 0, 1<<62)); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil

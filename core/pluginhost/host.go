@@ -90,19 +90,19 @@ func (h *Host) Describe(ctx context.Context, name string) (Description, error) {
 	if err != nil {
 		return Description{}, err
 	}
-	d, sum, ok, err := h.cache.lookup(path)
-	if err != nil || ok {
-		return d, err
+	k, err := h.cache.lookup(path)
+	if err != nil || k.Cached {
+		return k.Desc, err
 	}
 	p, err := h.Launch(ctx, name)
 	if err != nil {
 		return Description{}, err
 	}
-	d = Description{Path: path, SHA256: sum, Info: p.Info}
+	d := Description{Path: path, SHA256: k.SHA256, Info: p.Info}
 	if d.Schema, err = p.Client.Schema(ctx); err != nil {
 		return Description{}, fmt.Errorf("plugin %s: schema: %w", name, err)
 	}
-	h.cache.store(path, d)
+	h.cache.store(path, k.ID, d)
 	return d, nil
 }
 
@@ -141,6 +141,7 @@ type Plugin struct {
 	Info   sdk.Info
 	Client *sdk.Client
 	client *plugin.Client
+	cmd    *exec.Cmd
 }
 
 // Pid is the plugin's process id, or 0 when it is not running.
@@ -154,7 +155,8 @@ func (p *Plugin) Pid() int {
 // Exited reports whether the plugin process has ended.
 func (p *Plugin) Exited() bool { return p.client.Exited() }
 
-// Launch starts a stack's plugin, or returns it if it is already running.
+// Launch starts a stack's plugin, or returns it if it is already running. The binary is
+// opened once: the file checked against the lock file is the file that runs (command).
 func (h *Host) Launch(ctx context.Context, name string) (*Plugin, error) {
 	h.mu.Lock()
 	if p := h.running[name]; p != nil && !p.client.Exited() {
@@ -166,11 +168,19 @@ func (h *Host) Launch(ctx context.Context, name string) (*Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
-	secure, err := h.trusted(name, path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	p, err := launch(ctx, name, path, secure, h.log.Named(name))
+	defer f.Close() // the plugin has its own copy once started
+	k, err := h.cache.lookupFile(path, f)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.checkLock(name, path, k.SHA256); err != nil {
+		return nil, err
+	}
+	p, err := launch(ctx, name, path, f, k.SHA256, h.log.Named(name))
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +197,7 @@ func (h *Host) Stop(name string) {
 	delete(h.running, name)
 	h.mu.Unlock()
 	if p != nil {
-		p.client.Kill()
+		h.end(p)
 	}
 }
 
@@ -199,14 +209,19 @@ func (h *Host) Close() {
 	h.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, p := range running {
-		wg.Go(p.client.Kill)
+		wg.Go(func() { h.end(p) })
 	}
 	wg.Wait()
 }
 
-func launch(ctx context.Context, name, path string, secure *plugin.SecureConfig, log hclog.Logger) (*Plugin, error) {
-	cmd := exec.Command(path)
-	dieWithParent(cmd)
+// end kills a plugin and logs its peak memory, which make bench reads.
+func (h *Host) end(p *Plugin) {
+	p.client.Kill()
+	h.log.Debug("plugin ended", "plugin", p.Name, "peak_rss_kib", peakRSS(p.cmd))
+}
+
+func launch(ctx context.Context, name, path string, f *os.File, sum string, log hclog.Logger) (*Plugin, error) {
+	cmd, secure := command(path, f, sum)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig: sdk.Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{
@@ -224,7 +239,7 @@ func launch(ctx context.Context, name, path string, secure *plugin.SecureConfig,
 		client.Kill()
 		return nil, fmt.Errorf("plugin %s (%s): %w", name, path, explain(err))
 	}
-	p.Name, p.Path = name, path
+	p.Name, p.Path, p.cmd = name, path, cmd
 	return p, nil
 }
 

@@ -1,14 +1,11 @@
 package pluginhost
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"sort"
 	"sync"
 
-	"github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -105,23 +102,15 @@ func (l *LockFile) Save() error {
 // LockFile returns the lock file the host checks plugins against, or nil.
 func (h *Host) LockFile() *LockFile { return h.lock }
 
-// trusted checks a plugin's binary against the lock file before it is started and
-// returns the SecureConfig that makes go-plugin check the same checksum as it starts the
-// binary, so a swap between the two is refused too.
-func (h *Host) trusted(name, path string) (*plugin.SecureConfig, error) {
-	_, sum, _, err := h.cache.lookup(path)
-	if err != nil {
-		return nil, err
+// checkLock refuses a plugin whose binary's checksum differs from the lock file's, before
+// it is started.
+func (h *Host) checkLock(name, path, sum string) error {
+	if h.lock == nil {
+		return nil
 	}
-	if h.lock != nil {
-		if want, ok := h.lock.Get(name); ok && want.SHA256 != sum {
-			return nil, fmt.Errorf("plugin %s (%s) refused before it was started: its SHA-256 is %s, but %s records %s (version %s). "+
-				"If you trust this binary, accept it with: lab plugins lock --upgrade", name, path, sum, h.lock.Path, want.SHA256, want.Version)
-		}
+	if want, ok := h.lock.Get(name); ok && want.SHA256 != sum {
+		return fmt.Errorf("plugin %s (%s) refused before it was started: its SHA-256 is %s, but %s records %s (version %s). "+
+			"If you trust this binary, accept it with: lab plugins lock --upgrade", name, path, sum, h.lock.Path, want.SHA256, want.Version)
 	}
-	b, err := hex.DecodeString(sum)
-	if err != nil {
-		return nil, err
-	}
-	return &plugin.SecureConfig{Checksum: b, Hash: sha256.New()}, nil
+	return nil
 }

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/go-hclog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -42,13 +42,12 @@ func TestLaunchRefusesBinaryThatDiffersFromTheLockFile(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, Prefix+"alpha")
 	require.NoError(t, os.WriteFile(bin, []byte("#!/bin/sh\ntouch "+filepath.Join(dir, "started")+"\n"), 0o755))
-	sum, err := checksum(bin)
-	require.NoError(t, err)
+	sum := fileSum(t, bin)
 	lf, _ := ReadLockFile(filepath.Join(dir, LockFileName))
 	lf.Set(Locked{Name: "alpha", Version: "1.0.0", SHA256: "0123abcd"})
 	h := New(Options{Dirs: []string{dir}, LockFile: lf})
 
-	_, err = h.Launch(context.Background(), "alpha")
+	_, err := h.Launch(context.Background(), "alpha")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "refused before it was started")
 	assert.Contains(t, err.Error(), sum)
@@ -57,19 +56,52 @@ func TestLaunchRefusesBinaryThatDiffersFromTheLockFile(t *testing.T) {
 	assert.NoFileExists(t, filepath.Join(dir, "started"), "the binary never ran")
 }
 
-// The checksum also goes to go-plugin's SecureConfig, so a binary swapped between the
-// check and the start is refused as well.
-func TestSwapBetweenCheckAndStartIsRefused(t *testing.T) {
+// The file checked is the file that runs: a binary renamed over the plugin's path after
+// the host opened and checked it never runs, the checked one does.
+func TestLaunchRunsTheFileItChecked(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, Prefix+"alpha")
-	require.NoError(t, os.WriteFile(bin, []byte("#!/bin/sh\ntouch "+filepath.Join(dir, "started")+"\n"), 0o755))
-	h := New(Options{Dirs: []string{dir}})
-	secure, err := h.trusted("alpha", bin)
+	script := func(mark string) []byte { return []byte("#!/bin/sh\ntouch " + filepath.Join(dir, mark) + "\n") }
+	require.NoError(t, os.WriteFile(bin, script("checked-ran"), 0o755))
+	f, err := os.Open(bin)
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(bin, []byte("#!/bin/sh\ntouch "+filepath.Join(dir, "started")+" # swapped\n"), 0o755))
+	defer f.Close()
+	swap := filepath.Join(dir, "swap")
+	require.NoError(t, os.WriteFile(swap, script("swapped-ran"), 0o755))
+	require.NoError(t, os.Rename(swap, bin))
 
-	_, err = launch(context.Background(), "alpha", bin, secure, h.log)
-	require.ErrorIs(t, err, plugin.ErrChecksumsDoNotMatch)
-	assert.Contains(t, err.Error(), "the binary changed after its checksum was checked")
-	assert.NoFileExists(t, filepath.Join(dir, "started"), "the swapped binary never ran")
+	_, err = launch(context.Background(), "alpha", bin, f, fileSum(t, bin), hclog.NewNullLogger())
+	require.Error(t, err, "a shell script is no plugin")
+	assert.FileExists(t, filepath.Join(dir, "checked-ran"))
+	assert.NoFileExists(t, filepath.Join(dir, "swapped-ran"), "the swapped binary never ran")
+}
+
+// A binary rewritten in place, with its size and modification time set back, is still
+// read again: its change time moved.
+func TestRewriteInPlaceIsNoticed(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, Prefix+"alpha")
+	require.NoError(t, os.WriteFile(bin, []byte("#!/bin/sh\necho one\n"), 0o755))
+	c := openCache("")
+	first, err := c.lookup(bin)
+	require.NoError(t, err)
+	st, err := os.Stat(bin)
+	require.NoError(t, err)
+
+	require.NoError(t, os.WriteFile(bin, []byte("#!/bin/sh\necho two\n"), 0o755))
+	require.NoError(t, os.Chtimes(bin, st.ModTime(), st.ModTime()))
+	second, err := c.lookup(bin)
+	require.NoError(t, err)
+	assert.NotEqual(t, first.SHA256, second.SHA256)
+	assert.Equal(t, fileSum(t, bin), second.SHA256)
+}
+
+func fileSum(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	sum, err := checksum(f)
+	require.NoError(t, err)
+	return sum
 }

@@ -29,6 +29,7 @@ var Handshake = plugin.HandshakeConfig{
 //
 //	func main() { sdk.Serve(ingress.New) }
 func Serve[S Stack](newStack func() S) {
+	nameProcess()
 	log := hclog.New(&hclog.LoggerOptions{
 		Level:      hclog.Trace,
 		Output:     os.Stderr,

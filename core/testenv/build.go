@@ -8,30 +8,57 @@ import (
 	"strings"
 )
 
-// Build compiles ./cmd/lab and the given main packages (paths relative to the repository,
-// e.g. "plugins/ingress") into dir. A package builds to lab-plugin-<folder name>, or to the
-// name given after "=" ("e2e/testplugins/testkit=lab-plugin-alpha"). The Go build cache
-// makes repeated builds cheap.
+// Build compiles ./cmd/lab and the given plugins (paths relative to the repository, e.g.
+// "plugins/ingress") into dir, the way make build lays them out. A first-party stack (a
+// folder under plugins/) is built into lab, so it becomes a link lab-plugin-<folder> to
+// lab. Any other main package builds to lab-plugin-<folder name>, or to the name given
+// after "=" ("e2e/testplugins/testkit=lab-plugin-alpha"). The Go build cache makes
+// repeated builds cheap.
 func Build(dir string, pkgs ...string) error {
 	root, err := RepoRoot()
 	if err != nil {
 		return err
 	}
-	targets := map[string]string{"lab": "./cmd/lab"}
+	if err := goBuild(root, filepath.Join(dir, "lab"), "./cmd/lab"); err != nil {
+		return err
+	}
 	for _, p := range pkgs {
 		pkg, name, ok := strings.Cut(p, "=")
 		if !ok {
 			name = "lab-plugin-" + filepath.Base(pkg)
 		}
-		targets[name] = "./" + pkg
-	}
-	for name, pkg := range targets {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "GOWORK="+filepath.Join(root, "go.work"))
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build %s: %w\n%s", pkg, err, lastLines(string(out), 30))
+		if builtIn(pkg) {
+			err = link(dir, name)
+		} else {
+			err = goBuild(root, filepath.Join(dir, name), "./"+pkg)
 		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// builtIn reports whether a package is one of the stacks the lab binary carries.
+func builtIn(pkg string) bool {
+	return strings.HasPrefix(filepath.ToSlash(filepath.Clean(pkg)), "plugins/")
+}
+
+// link makes dir/name start dir/lab as a plugin, as make build does.
+func link(dir, name string) error {
+	path := filepath.Join(dir, name)
+	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return os.Symlink("lab", path)
+}
+
+func goBuild(root, out, pkg string) error {
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOWORK="+filepath.Join(root, "go.work"))
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %w\n%s", pkg, err, lastLines(string(b), 30))
 	}
 	return nil
 }

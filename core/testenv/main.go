@@ -3,7 +3,6 @@ package testenv
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -36,12 +35,28 @@ func runMain(m *testing.M, nodes int, c **Cluster) int {
 	return m.Run()
 }
 
-// BuildPlugin builds the plugin in the test's folder as <tmp>/lab-plugin-<name>.
+// BuildPlugin builds the plugin in the test's folder as <tmp>/lab-plugin-<name>: a
+// first-party stack as the lab binary that carries it (Build), any other as its own binary.
 func BuildPlugin(t testing.TB, name string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "lab-plugin-"+name)
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	pkg, err := filepath.Rel(root, wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "lab-plugin-"+name)
+	if builtIn(pkg) {
+		err = Build(dir, pkg+"="+filepath.Base(bin))
+	} else {
+		err = goBuild(wd, bin, ".")
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }

@@ -1,4 +1,4 @@
-package main
+package argocd
 
 import (
 	"k8s.io/apimachinery/pkg/runtime/schema"

@@ -1,4 +1,4 @@
-package main
+package argocd
 
 import (
 	"context"
@@ -52,6 +52,7 @@ type session = helmstack.Session[Config]
 
 // New returns the argocd stack.
 func New() *Stack {
+	quietFinalizer()
 	fixed, _ := kube.FootprintOf(containers)
 	return helmstack.New(helmstack.Spec[Config]{
 		Info: sdk.Info{

@@ -1,4 +1,4 @@
-package main
+package harbor
 
 import (
 	"github.com/nexolab/lab/core/kube"

@@ -1,4 +1,4 @@
-package main
+package logging
 
 // The Elasticsearch and Kibana client against the test double of double_test.go: they
 // cannot run here (no container image can be pulled), so these tests prove the requests

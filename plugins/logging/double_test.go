@@ -1,4 +1,4 @@
-package main
+package logging
 
 // A test double of the parts of Elasticsearch's and Kibana's REST APIs the stack uses,
 // which cannot run here. It follows their documented behaviour: basic authentication

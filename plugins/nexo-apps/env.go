@@ -1,4 +1,4 @@
-package main
+package nexoapps
 
 import (
 	"k8s.io/apimachinery/pkg/api/resource"
