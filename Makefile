@@ -40,10 +40,11 @@ up: build
 demo: testbin build
 	./$(BIN)/lab apply examples/kwok-demo.hcl
 
-## bench: plugin launch, validate, cold and no-op apply against helm, on a kwok cluster
+## bench: one table of issue 14's figures (no-op apply of the full lab against helm, peak
+## memory, parallel launch, 50 stacks, footprint) on kwok; LAB_BENCH_OLD_BIN: an old bin/
 bench: testbin
 	tools/testcluster/build.sh helm >/dev/null
-	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 20m ./e2e/bench/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 60m ./e2e/bench/
 
 ## proto: regenerate the plugin protocol's Go code
 proto:

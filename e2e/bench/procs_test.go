@@ -1,0 +1,115 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/nexolab/lab/core/kube"
+)
+
+// runner runs programs in a folder with an environment; any failure ends the bench.
+type runner struct {
+	b   *testing.B
+	dir string
+	env []string
+}
+
+// run returns the wall time of a program and its peak RSS in MiB. The kernel reports the
+// largest of the process and the children it waited for, so a figure for a lab command
+// that launches no plugin is the host's own.
+func (r runner) run(name string, args ...string) (time.Duration, float64) {
+	d, rss, _, _ := r.output(name, args...)
+	return d, rss
+}
+
+// output is run with the program's standard output and error.
+func (r runner) output(name string, args ...string) (time.Duration, float64, []byte, []byte) {
+	r.b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = r.dir, r.env, &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	elapsed := time.Since(start)
+	if err != nil {
+		r.b.Fatalf("%s %s: %v\n%s%s", filepath.Base(name), strings.Join(args, " "), err, stdout.String(), lastLines(stderr.String(), 40))
+	}
+	return elapsed, kibToMiB(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss), stdout.Bytes(), stderr.Bytes()
+}
+
+func kibToMiB(kib int64) float64 { return float64(kib) / 1024 }
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// pluginEnded is the host's debug line as a plugin process ends, with its peak RSS.
+var pluginEnded = regexp.MustCompile(`plugin ended: plugin=(\S+) peak_rss_kib=(\d+)`)
+
+// pluginPeaks reads each plugin's peak RSS (KiB) from a host's debug log, the largest
+// when a plugin ran more than once.
+func pluginPeaks(log []byte) map[string]int64 {
+	peaks := map[string]int64{}
+	for _, m := range pluginEnded.FindAllSubmatch(log, -1) {
+		kib, _ := strconv.ParseInt(string(m[2]), 10, 64)
+		peaks[string(m[1])] = max(peaks[string(m[1])], kib)
+	}
+	return peaks
+}
+
+// provisionVolumes binds every pending claim of the cluster to a hostPath volume of its
+// own until ctx ends: kwok has no storage provisioner, and the databases and registries
+// of the full lab wait for their volumes.
+func provisionVolumes(ctx context.Context, c *kube.Client) {
+	for ctx.Err() == nil {
+		bindPending(ctx, c)
+		select {
+		case <-ctx.Done():
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func bindPending(ctx context.Context, c *kube.Client) {
+	pvcs, err := c.Kube.CoreV1().PersistentVolumeClaims("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return
+	}
+	for _, pvc := range pvcs.Items {
+		if pvc.Status.Phase != corev1.ClaimPending || pvc.Spec.VolumeName != "" {
+			continue
+		}
+		class := ""
+		if pvc.Spec.StorageClassName != nil {
+			class = *pvc.Spec.StorageClassName
+		}
+		pv := &corev1.PersistentVolume{
+			ObjectMeta: metav1.ObjectMeta{Name: "bench-" + string(pvc.UID)},
+			Spec: corev1.PersistentVolumeSpec{
+				Capacity:                      corev1.ResourceList{corev1.ResourceStorage: pvc.Spec.Resources.Requests[corev1.ResourceStorage]},
+				AccessModes:                   pvc.Spec.AccessModes,
+				StorageClassName:              class,
+				PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimDelete,
+				ClaimRef:                      &corev1.ObjectReference{Kind: "PersistentVolumeClaim", Namespace: pvc.Namespace, Name: pvc.Name, UID: pvc.UID},
+				PersistentVolumeSource: corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{
+					Path: fmt.Sprintf("/mnt/data/%s-%s", pvc.Namespace, pvc.Name)}},
+			},
+		}
+		_, _ = c.Kube.CoreV1().PersistentVolumes().Create(ctx, pv, metav1.CreateOptions{}) // taken by the next round if it failed
+	}
+}
