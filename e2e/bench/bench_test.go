@@ -44,6 +44,8 @@ func BenchmarkLab(b *testing.B) {
 	fmt.Printf("\nmachine: %s\nload average at start: %s, at end: %s\n\n", machine(), loadStart, loadavg())
 	printTable(os.Stdout, figs)
 	fmt.Println()
+	printMisses(os.Stdout, figs)
+	fmt.Println()
 }
 
 // fullLabRun measures the full lab on a kwok cluster of its own.

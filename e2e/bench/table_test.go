@@ -59,6 +59,20 @@ func printTable(w io.Writer, figs []figure) {
 	tw.Flush()
 }
 
+// printMisses writes one line per figure that misses a goal, saying by how much.
+func printMisses(w io.Writer, figs []figure) {
+	fmt.Fprintln(w, "Missed goals:")
+	for _, f := range figs {
+		if f.goal > 0 && f.lab > f.goal {
+			fmt.Fprintf(w, "- %s: %s, %s over its goal of %s (%.1fx)\n", f.name, amount(f.lab, f.unit),
+				amount(f.lab-f.goal, f.unit), amount(f.goal, f.unit), f.lab/f.goal)
+		}
+		if f.minRatio > 0 && f.ratio() < f.minRatio {
+			fmt.Fprintf(w, "- %s: peer/lab %.1fx (peer: %s), under its goal of %gx\n", f.name, f.ratio(), f.peerName, f.minRatio)
+		}
+	}
+}
+
 func amount(v float64, unit string) string {
 	if unit == "ms" && v >= 1000 {
 		return fmt.Sprintf("%.2f s", v/1000)
@@ -102,7 +116,7 @@ func machine() string {
 		}
 	}
 	goVersion, _ := exec.Command("go", "version").Output()
-	return fmt.Sprintf("%d CPUs (nproc), %s, %s, %s", runtime.NumCPU(), model, strings.TrimSpace(string(goVersion)), runtime.GOOS)
+	return fmt.Sprintf("%d CPUs (nproc), %s, %s", runtime.NumCPU(), model, strings.TrimSpace(string(goVersion)))
 }
 
 func loadavg() string {
