@@ -6,7 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/release"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -62,4 +64,50 @@ func (c *Client) waitEstablished(ctx context.Context, name string) error {
 		case <-time.After(PollInterval):
 		}
 	}
+}
+
+// createCRDs does for a first install what Helm does with the CRDs of a chart's crds/
+// folders: it creates those the cluster lacks (an existing one is left as it is) and waits
+// until they are established, then forgets the cached API resources so the chart's own
+// objects of those kinds map. Unlike Helm, which keeps every CRD it created and reads
+// them all back while it waits (about 9 MB of heap for kube-prometheus-stack's), it holds
+// one CRD at a time.
+func (c *Client) createCRDs(ctx context.Context, ch *chart.Chart) error {
+	crds := ch.CRDObjects()
+	created := false
+	for _, crd := range crds {
+		objs, err := Decode(string(crd.File.Data))
+		if err != nil {
+			return fmt.Errorf("CRD %s: %w", crd.Name, err)
+		}
+		for _, o := range objs {
+			ri, err := c.resourceFor(o, "")
+			if err != nil {
+				return fmt.Errorf("CRD %s: %w", crd.Name, err)
+			}
+			_, err = ri.Create(ctx, o, metav1.CreateOptions{})
+			if apierrors.IsAlreadyExists(err) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("CRD %s: %w", o.GetName(), err)
+			}
+			created = true
+			if o.GetKind() != "CustomResourceDefinition" {
+				continue
+			}
+			wait, cancel := context.WithTimeout(ctx, time.Minute) // Helm's bound
+			err = c.waitEstablished(wait, o.GetName())
+			cancel()
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if created {
+		if dc, err := c.getter.ToDiscoveryClient(); err == nil {
+			dc.Invalidate()
+		}
+	}
+	return nil
 }

@@ -156,8 +156,12 @@ func (c *Client) run(ctx context.Context, cfg *action.Configuration, r Release, 
 	}
 	if last == nil {
 		req.Emit(step, "installing %s %s as %s", ch.Name(), ch.Metadata.Version, r.Name)
+		if err := c.createCRDs(ctx, ch); err != nil {
+			return nil, fmt.Errorf("install %s: %w", r.Name, err)
+		}
 		in := action.NewInstall(cfg)
 		in.ReleaseName, in.Namespace, in.CreateNamespace, in.Timeout = r.Name, r.Namespace, true, timeout
+		in.SkipCRDs = true // made by createCRDs
 		rel, err := in.RunWithContext(ctx, ch, values)
 		if err != nil {
 			return nil, fmt.Errorf("install %s: %w", r.Name, err)
