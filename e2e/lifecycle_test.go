@@ -3,12 +3,18 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/nexolab/lab/core/state"
 )
@@ -19,6 +25,70 @@ func helmRevisions(t *testing.T, ns, release string) int {
 		metav1.ListOptions{LabelSelector: "owner=helm,name=" + release})
 	require.NoError(t, err)
 	return len(s.Items)
+}
+
+// watchWrites watches the Leases, ConfigMaps and Secrets of namespaces from now on; the
+// returned function stops and lists what was written.
+func watchWrites(t *testing.T, namespaces ...string) func() []string {
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	var seen []string
+	var wg sync.WaitGroup
+	kc := client(t).Kube
+	for _, ns := range namespaces {
+		for kind, w := range map[string]func(context.Context, metav1.ListOptions) (watch.Interface, error){
+			"lease": kc.CoordinationV1().Leases(ns).Watch, "configmap": kc.CoreV1().ConfigMaps(ns).Watch, "secret": kc.CoreV1().Secrets(ns).Watch,
+		} {
+			// Only changes from now on: the watch starts at the current state, whose
+			// initial events it sends first, up to the bookmark that ends them.
+			ch, err := w(ctx, metav1.ListOptions{SendInitialEvents: ptr(true), AllowWatchBookmarks: true,
+				ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan})
+			require.NoError(t, err)
+			synced := make(chan struct{})
+			wg.Go(func() {
+				initial := true
+				for ev := range ch.ResultChan() {
+					if ev.Type == watch.Bookmark && initial {
+						initial = false
+						close(synced)
+						continue
+					}
+					if initial || ev.Type == watch.Bookmark || ctx.Err() != nil {
+						continue // the error that ends the stream when we stop it, too
+					}
+					mu.Lock()
+					seen = append(seen, fmt.Sprintf("%s %s %s/%s", ev.Type, kind, ns, objectName(ev.Object)))
+					mu.Unlock()
+				}
+			})
+			select {
+			case <-synced:
+			case <-time.After(30 * time.Second):
+				t.Fatalf("watch of %s in %s did not start", kind, ns)
+			}
+			t.Cleanup(ch.Stop)
+		}
+	}
+	return func() []string {
+		time.Sleep(time.Second) // events of the last writes arrive
+		cancel()
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		return seen
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func objectName(o runtime.Object) string {
+	if st, ok := o.(*metav1.Status); ok {
+		return st.Message
+	}
+	if m, err := meta.Accessor(o); err == nil {
+		return m.GetName()
+	}
+	return fmt.Sprintf("%T", o)
 }
 
 // The ingress stack's whole life, as a user runs it: apply, health, re-apply, plan,
@@ -52,7 +122,9 @@ func TestIngressLifecycle(t *testing.T) {
 	assert.Equal(t, 1, helmRevisions(t, "ingress", "ingress-nginx"), "a no-op apply must not make a Helm revision")
 	assert.Regexp(t, `ingress\s+unchanged`, l.ok("plan").stdout)
 
+	written := watchWrites(t, "lab-system", "ingress")
 	assert.Contains(t, l.ok("apply").stderr, "plugin not launched", "an unchanged stack is verified without its plugin")
+	assert.Empty(t, written(), "a no-op apply only reads: no lock, state, certificate or release is written")
 
 	// Drift: a workload deleted by hand is seen and re-created by the next apply.
 	require.NoError(t, client(t).Kube.AppsV1().DaemonSets("ingress").Delete(ctx, "ingress-nginx-controller", metav1.DeleteOptions{}))

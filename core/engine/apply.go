@@ -62,6 +62,9 @@ func (e *Engine) ApplyPlan(ctx context.Context, plan *Plan, opts ApplyOptions) (
 	if err != nil {
 		return nil, err
 	}
+	if rep := e.quiet(ctx, plan, conn, opts); rep != nil {
+		return rep, nil
+	}
 	ctx, unlock, err := e.lock(ctx, conn)
 	if err != nil {
 		return nil, err
@@ -232,6 +235,16 @@ func (e *Engine) skipIfBlocked(s *Stack, action Action, outcome *sync.Map) *Stac
 // at their recorded revisions with every workload rolled out needs no plugin launch.
 // Otherwise it returns nil and the plugin's Install runs to converge.
 func (e *Engine) verify(ctx context.Context, v *kube.Verifier, s *Stack, rec state.Record) *StackResult {
+	r := e.verified(ctx, v, s, rec)
+	if r != nil {
+		e.observer().Start(s.Name, Unchanged)
+		e.observer().Done(*r)
+	}
+	return r
+}
+
+// verified is verify without telling the observer.
+func (e *Engine) verified(ctx context.Context, v *kube.Verifier, s *Stack, rec state.Record) *StackResult {
 	start := time.Now()
 	for _, rel := range rec.Releases {
 		ok, why, err := v.Verify(ctx, rel)
@@ -240,11 +253,8 @@ func (e *Engine) verify(ctx context.Context, v *kube.Verifier, s *Stack, rec sta
 			return nil
 		}
 	}
-	r := StackResult{Stack: s.Name, Action: Unchanged, Outcome: OK, Duration: time.Since(start),
+	return &StackResult{Stack: s.Name, Action: Unchanged, Outcome: OK, Duration: time.Since(start),
 		Result: &sdk.Result{Releases: rec.Releases, Summary: fmt.Sprintf("%d release(s) verified, plugin not launched", len(rec.Releases))}}
-	e.observer().Start(s.Name, Unchanged)
-	e.observer().Done(r)
-	return &r
 }
 
 // install runs one plugin's Install within the stack's timeout and records the outcome.

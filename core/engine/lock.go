@@ -22,6 +22,9 @@ type LockOptions struct {
 
 var errLockLost = errors.New("another writer took the lab lock over")
 
+// lockVersion keys the context of a held lock to the resource version it was taken at.
+type lockVersion struct{}
+
 // lock takes the lab's lock in the cluster of conn. The returned context ends when the
 // lock is lost; release frees it.
 func (e *Engine) lock(ctx context.Context, conn sdk.Cluster) (context.Context, func(), error) {
@@ -42,8 +45,8 @@ func (e *Engine) lock(ctx context.Context, conn sdk.Cluster) (context.Context, f
 	if err != nil {
 		return nil, nil, err
 	}
-	e.log().Debug("took the lab lock", "command", cmd)
-	ctx, cancel := context.WithCancelCause(ctx)
+	e.log().Debug("took the lab lock", "command", cmd, "version", l.Version())
+	ctx, cancel := context.WithCancelCause(context.WithValue(ctx, lockVersion{}, l.Version()))
 	go func() {
 		select {
 		case <-l.Lost():
@@ -57,7 +60,8 @@ func (e *Engine) lock(ctx context.Context, conn sdk.Cluster) (context.Context, f
 // replan reads the records again under the lock: another writer may have changed them
 // since the plan was made.
 func (e *Engine) replan(ctx context.Context, plan *Plan, kc *kube.Client) error {
-	records, err := state.New(kc.Kube).List(ctx)
+	v, _ := ctx.Value(lockVersion{}).(string)
+	records, err := state.New(kc.Kube).ListAt(ctx, v)
 	if err != nil {
 		return err
 	}

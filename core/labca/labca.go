@@ -212,6 +212,20 @@ func (ca *CA) Fresh(cert *x509.Certificate, hosts []string, now time.Time) bool 
 	return true
 }
 
+// Current returns the CA and leaf in dir when Ensure and Leaf would keep both as they
+// are for domain and hosts; it changes nothing.
+func Current(dir, domain string, hosts []string, now time.Time) (*CA, *Leaf, bool) {
+	ca, err := Load(dir)
+	if err != nil || ca.Domain != domain || now.After(ca.Cert.NotAfter) {
+		return nil, nil, false
+	}
+	leaf, err := ca.loadLeaf()
+	if err != nil || !ca.Fresh(leaf.Cert, hosts, now) {
+		return nil, nil, false
+	}
+	return ca, leaf, true
+}
+
 func (ca *CA) loadLeaf() (*Leaf, error) {
 	certPEM, err := os.ReadFile(filepath.Join(ca.Dir, LeafFile))
 	if err != nil {

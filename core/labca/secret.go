@@ -137,3 +137,26 @@ func sameLabels(cur, want map[string]string) bool {
 	}
 	return true
 }
+
+// Published reports whether the cluster already serves ca and leaf: lab-system/lab-tls
+// and every copy hold them. It only reads, for an apply that has nothing to change.
+func Published(ctx context.Context, kc kubernetes.Interface, ca *CA, leaf *Leaf) (bool, error) {
+	want := map[string][]byte{corev1.TLSCertKey: leaf.CertPEM, corev1.TLSPrivateKeyKey: leaf.KeyPEM, CAKey: ca.PEM}
+	src, err := kc.CoreV1().Secrets(SecretNamespace).Get(ctx, SecretName, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	copies, err := kc.CoreV1().Secrets("").List(ctx, metav1.ListOptions{LabelSelector: CopyLabel + "=" + SecretName})
+	if err != nil {
+		return false, err
+	}
+	for _, c := range copies.Items {
+		if !sameData(c.Data, want) {
+			return false, nil
+		}
+	}
+	return sameData(src.Data, want) && sameLabels(src.Labels, managedBy), nil
+}

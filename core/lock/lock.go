@@ -67,10 +67,16 @@ type Lease struct {
 	kube      kubernetes.Interface
 	namespace string
 	me        Holder
+	version   string
 	lost      chan struct{}
 	stop      chan struct{}
 	done      chan struct{}
 }
+
+// Version is the cluster's resource version at which the lease was taken: every write
+// of an earlier holder is at or before it, so a read at exactly this version sees them
+// all, without the wait a consistent list can have on a watch cache that must catch up.
+func (l *Lease) Version() string { return l.version }
 
 // Lost is closed when another writer took the lease over (this one was not renewed in
 // time); the work under it should stop.
@@ -83,10 +89,11 @@ func Acquire(ctx context.Context, kube kubernetes.Interface, namespace string, m
 	me.Since = time.Now().Truncate(time.Microsecond) // as the Lease keeps it
 	deadline := time.Now().Add(wait)
 	for {
-		err := take(ctx, kube, namespace, me)
+		taken, err := take(ctx, kube, namespace, me)
 		var held *HeldError
 		if err == nil {
-			l := &Lease{kube: kube, namespace: namespace, me: me, lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
+			l := &Lease{kube: kube, namespace: namespace, me: me, version: taken.ResourceVersion,
+				lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
 			go l.renew()
 			return l, nil
 		}
@@ -113,21 +120,19 @@ func Acquire(ctx context.Context, kube kubernetes.Interface, namespace string, m
 
 // take creates the lease, or takes it over when it has run out. A conflict means someone
 // else wrote it in between: the caller tries again.
-func take(ctx context.Context, kube kubernetes.Interface, namespace string, me Holder) error {
+func take(ctx context.Context, kube kubernetes.Interface, namespace string, me Holder) (*coordv1.Lease, error) {
 	leases := kube.CoordinationV1().Leases(namespace)
 	cur, err := leases.Get(ctx, Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		_, err = leases.Create(ctx, spec(&coordv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: Name, Namespace: namespace}}, me), metav1.CreateOptions{})
-		return err
+		return leases.Create(ctx, spec(&coordv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: Name, Namespace: namespace}}, me), metav1.CreateOptions{})
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if h := holderOf(cur); !expired(cur) {
-		return &HeldError{Holder: h}
+		return nil, &HeldError{Holder: h}
 	}
-	_, err = leases.Update(ctx, spec(cur, me), metav1.UpdateOptions{})
-	return err
+	return leases.Update(ctx, spec(cur, me), metav1.UpdateOptions{})
 }
 
 func spec(l *coordv1.Lease, me Holder) *coordv1.Lease {
@@ -230,4 +235,17 @@ func (l *Lease) Release() {
 		return // gone with its namespace (destroy), or no longer ours
 	}
 	_ = leases.Delete(ctx, Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &cur.ResourceVersion}})
+}
+
+// Holding returns the live holder of the lock, if any, reading without writing.
+func Holding(ctx context.Context, kube kubernetes.Interface, namespace string) (*Holder, error) {
+	cur, err := kube.CoordinationV1().Leases(namespace).Get(ctx, Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil || expired(cur) {
+		return nil, err
+	}
+	h := holderOf(cur)
+	return &h, nil
 }

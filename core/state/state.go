@@ -63,7 +63,23 @@ func name(stack string) string { return "stack-" + stack }
 
 // List returns every record by stack name; none when lab-system does not exist yet.
 func (s *Store) List(ctx context.Context) (map[string]Record, error) {
-	cms, err := s.kube.CoreV1().ConfigMaps(Namespace).List(ctx, metav1.ListOptions{LabelSelector: labelStack})
+	return s.ListAt(ctx, "")
+}
+
+// ListAt reads every record as the cluster had them at resource version rv (none: now).
+// A writer reads them at the version it took the lab lock (lock.Lease.Version): that
+// includes every earlier writer's records, and the API server answers it from etcd at
+// once, where a consistent list right after a write to another resource waits for its
+// watch cache to catch up (60-90 ms on the test cluster).
+func (s *Store) ListAt(ctx context.Context, rv string) (map[string]Record, error) {
+	opts := metav1.ListOptions{LabelSelector: labelStack}
+	if rv != "" {
+		opts.ResourceVersion, opts.ResourceVersionMatch = rv, metav1.ResourceVersionMatchExact
+	}
+	cms, err := s.kube.CoreV1().ConfigMaps(Namespace).List(ctx, opts)
+	if rv != "" && (apierrors.IsResourceExpired(err) || apierrors.IsGone(err)) {
+		return s.ListAt(ctx, "") // compacted away: read what is there now
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read lab state: %w", err)
 	}

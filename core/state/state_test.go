@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/nexolab/lab/core/kube"
+	"github.com/nexolab/lab/core/lock"
 	"github.com/nexolab/lab/core/testenv"
 )
 
@@ -45,4 +46,30 @@ func TestDeleteAllNamesWhatHoldsTheNamespace(t *testing.T) {
 	require.NoError(t, st.DeleteAll(ctx), "gone once the finalizer is")
 	_, err = kc.Kube.CoreV1().Namespaces().Get(ctx, Namespace, metav1.GetOptions{})
 	assert.True(t, apierrors.IsNotFound(err))
+}
+
+// A writer reads the records at the version it took the lock: every record written or
+// deleted before is as it was left, and a later write is not in that reading.
+func TestListAtTheLockVersion(t *testing.T) {
+	ctx := context.Background()
+	kc, err := kube.Connect(cluster.Conn, nil)
+	require.NoError(t, err)
+	st := New(kc.Kube)
+	for _, name := range []string{"before", "deleted"} {
+		require.NoError(t, st.Put(ctx, Record{Stack: name, Status: Installed}))
+	}
+	require.NoError(t, st.Delete(ctx, "deleted"))
+	l, err := lock.Acquire(ctx, kc.Kube, Namespace, lock.Self("test"), 0, nil)
+	require.NoError(t, err)
+	defer l.Release()
+	require.NoError(t, st.Put(ctx, Record{Stack: "after", Status: Installed}))
+
+	at, err := st.ListAt(ctx, l.Version())
+	require.NoError(t, err)
+	assert.Contains(t, at, "before")
+	assert.NotContains(t, at, "deleted")
+	assert.NotContains(t, at, "after", "a reading at the lock's version, not of now")
+	now, err := st.List(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, now, "after")
 }
