@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/metadata"
@@ -104,9 +106,26 @@ var secretsGVR = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
 
 // read lists a namespace's Helm release Secrets (metadata only) and its workloads.
 func (v *Verifier) read(ctx context.Context, ns string, view *namespaceView) error {
-	secrets, err := v.meta.Resource(secretsGVR).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: "owner=helm"})
-	if err != nil {
-		return fmt.Errorf("release secrets of %s: %w", ns, err)
+	var (
+		secrets *metav1.PartialObjectMetadataList
+		deps    *appsv1.DeploymentList
+		sts     *appsv1.StatefulSetList
+		dss     *appsv1.DaemonSetList
+	)
+	apps, all := v.c.Kube.AppsV1(), metav1.ListOptions{}
+	var g errgroup.Group // the four reads at once: a no-op apply is mostly waiting on them
+	g.Go(func() (err error) {
+		secrets, err = v.meta.Resource(secretsGVR).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: "owner=helm"})
+		if err != nil {
+			err = fmt.Errorf("release secrets of %s: %w", ns, err)
+		}
+		return err
+	})
+	g.Go(func() (err error) { deps, err = apps.Deployments(ns).List(ctx, all); return err })
+	g.Go(func() (err error) { sts, err = apps.StatefulSets(ns).List(ctx, all); return err })
+	g.Go(func() (err error) { dss, err = apps.DaemonSets(ns).List(ctx, all); return err })
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	view.releases = map[string]releaseHead{}
 	for _, s := range secrets.Items {
@@ -120,24 +139,11 @@ func (v *Verifier) read(ctx context.Context, ns string, view *namespaceView) err
 		}
 	}
 	view.workloads = map[string]Workload{}
-	apps := v.c.Kube.AppsV1()
-	deps, err := apps.Deployments(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return err
-	}
 	for i := range deps.Items {
 		view.add(deploymentState(&deps.Items[i]))
 	}
-	sts, err := apps.StatefulSets(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return err
-	}
 	for i := range sts.Items {
 		view.add(statefulSetState(&sts.Items[i]))
-	}
-	dss, err := apps.DaemonSets(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return err
 	}
 	for i := range dss.Items {
 		view.add(daemonSetState(&dss.Items[i]))
