@@ -186,6 +186,7 @@ func (e *Engine) installAll(ctx context.Context, st *state.Store, kc *kube.Clien
 		done[s.Name] = make(chan struct{})
 	}
 	results := make([]StackResult, len(plan.stacks))
+	e.prelaunch(ctx, plan, byName, refresh)
 	verifier, verr := kc.NewVerifier()
 	outcome := sync.Map{}
 	sem := make(chan struct{}, max(e.Parallelism, 1))
@@ -212,6 +213,32 @@ func (e *Engine) installAll(ctx context.Context, st *state.Store, kc *kube.Clien
 	}
 	wg.Wait()
 	return results
+}
+
+// prelaunch starts, in the background and in dependency order, the plugins of the stacks
+// that will install, at most Parallelism at a time, so that a stack whose dependencies are
+// done finds its plugin running: a deep graph no longer pays a launch per level. A launch
+// that fails here is tried again, and reported, when the stack's turn comes.
+func (e *Engine) prelaunch(ctx context.Context, plan *Plan, changes map[string]Change, refresh bool) {
+	sem := make(chan struct{}, max(e.Parallelism, 1))
+	go func() {
+		for _, s := range plan.stacks { // in dependency order
+			if s.NoPlugin || (changes[s.Name].Action == Unchanged && !refresh) {
+				continue
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			go func() {
+				defer func() { <-sem }()
+				lctx, cancel := context.WithTimeout(ctx, s.Block.Timeout)
+				defer cancel()
+				_, _ = e.Host.Launch(lctx, s.Name)
+			}()
+		}
+	}()
 }
 
 func (e *Engine) skipIfBlocked(s *Stack, action Action, outcome *sync.Map) *StackResult {

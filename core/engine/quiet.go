@@ -32,14 +32,18 @@ func (e *Engine) quiet(ctx context.Context, plan *Plan, conn sdk.Cluster, opts A
 	if err != nil {
 		return nil
 	}
-	if h, err := lock.Holding(ctx, kc.Kube, state.Namespace); err != nil || h != nil {
-		return nil // the locked path says who holds it
-	}
-	if !e.tlsCurrent(ctx, kc) {
-		return nil
-	}
-	results, ok := e.verifyAll(ctx, kc, plan)
-	if !ok {
+	// The three reads at once: a no-op apply is mostly waiting on the API server.
+	var free, tls, ok bool
+	var results []StackResult
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		h, err := lock.Holding(ctx, kc.Kube, state.Namespace)
+		free = err == nil && h == nil // else the locked path says who holds it
+	})
+	wg.Go(func() { tls = e.tlsCurrent(ctx, kc) })
+	wg.Go(func() { results, ok = e.verifyAll(ctx, kc, plan) })
+	wg.Wait()
+	if !free || !tls || !ok {
 		return nil
 	}
 	for _, r := range results {
@@ -55,6 +59,11 @@ func (e *Engine) verifyAll(ctx context.Context, kc *kube.Client, plan *Plan) ([]
 	if err != nil {
 		return nil, false
 	}
+	var all []sdk.Release
+	for _, s := range plan.stacks {
+		all = append(all, plan.records[s.Name].Releases...)
+	}
+	v.Prefetch(ctx, all)
 	results := make([]StackResult, len(plan.stacks))
 	ok := true
 	var mu sync.Mutex

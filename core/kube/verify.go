@@ -90,6 +90,32 @@ func (v *Verifier) Verify(ctx context.Context, rel sdk.Release) (bool, string, e
 	return true, "", nil
 }
 
+// Prefetch reads the namespaces every release of rels is verified in, all at once, so
+// that verifying a stack with releases in several namespaces waits for one read, not one
+// after another.
+func (v *Verifier) Prefetch(ctx context.Context, rels []sdk.Release) {
+	seen := map[string]bool{}
+	var wg sync.WaitGroup
+	read := func(ns string) {
+		if !seen[ns] {
+			seen[ns] = true
+			wg.Go(func() { v.view(ctx, ns) })
+		}
+	}
+	for _, rel := range rels {
+		if len(rel.Workloads) == 0 {
+			continue // verified by reading the release itself
+		}
+		read(rel.Namespace)
+		for _, ref := range rel.Workloads {
+			_, rest, _ := strings.Cut(ref, "/")
+			ns, _, _ := strings.Cut(rest, "/")
+			read(ns)
+		}
+	}
+	wg.Wait()
+}
+
 func (v *Verifier) view(ctx context.Context, ns string) *namespaceView {
 	v.mu.Lock()
 	view, ok := v.ns[ns]

@@ -22,6 +22,8 @@ import (
 // ErrNotFound means no plugin binary exists for a stack.
 var ErrNotFound = errors.New("no plugin found")
 
+var errClosed = errors.New("the plugin host is closed")
+
 // Host launches plugins and keeps track of them so that none outlives it.
 type Host struct {
 	dirs  []string
@@ -29,9 +31,11 @@ type Host struct {
 	cache *cache
 	lock  *LockFile
 
-	mu      sync.Mutex
-	found   map[string]string
-	running map[string]*Plugin
+	mu        sync.Mutex
+	found     map[string]string
+	running   map[string]*Plugin
+	launching map[string]*sync.Mutex // one launch at a time per plugin
+	closed    bool
 }
 
 // Options configure a Host.
@@ -53,7 +57,8 @@ func New(opts Options) *Host {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
-	return &Host{dirs: opts.Dirs, log: opts.Logger, cache: openCache(opts.CacheFile), lock: opts.LockFile, running: map[string]*Plugin{}}
+	return &Host{dirs: opts.Dirs, log: opts.Logger, cache: openCache(opts.CacheFile), lock: opts.LockFile,
+		running: map[string]*Plugin{}, launching: map[string]*sync.Mutex{}}
 }
 
 // DefaultCacheFile is where descriptions are cached: the user cache folder.
@@ -159,6 +164,15 @@ func (p *Plugin) Exited() bool { return p.client.Exited() }
 // opened once: the file checked against the lock file is the file that runs (command).
 func (h *Host) Launch(ctx context.Context, name string) (*Plugin, error) {
 	h.mu.Lock()
+	one := h.launching[name]
+	if one == nil {
+		one = &sync.Mutex{}
+		h.launching[name] = one
+	}
+	h.mu.Unlock()
+	one.Lock() // a caller that comes while it starts gets the same process
+	defer one.Unlock()
+	h.mu.Lock()
 	if p := h.running[name]; p != nil && !p.client.Exited() {
 		h.mu.Unlock()
 		return p, nil
@@ -185,8 +199,12 @@ func (h *Host) Launch(ctx context.Context, name string) (*Plugin, error) {
 		return nil, err
 	}
 	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed { // a launch in flight when the host closed: nothing may outlive it
+		go h.end(p)
+		return nil, errClosed
+	}
 	h.running[name] = p
-	h.mu.Unlock()
 	return p, nil
 }
 
@@ -205,7 +223,7 @@ func (h *Host) Stop(name string) {
 func (h *Host) Close() {
 	h.mu.Lock()
 	running := h.running
-	h.running = map[string]*Plugin{}
+	h.running, h.closed = map[string]*Plugin{}, true
 	h.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, p := range running {
