@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sync"
@@ -146,7 +145,6 @@ type Plugin struct {
 	Info   sdk.Info
 	Client *sdk.Client
 	client *plugin.Client
-	cmd    *exec.Cmd
 }
 
 // Pid is the plugin's process id, or 0 when it is not running.
@@ -234,8 +232,9 @@ func (h *Host) Close() {
 
 // end kills a plugin and logs its peak memory, which make bench reads.
 func (h *Host) end(p *Plugin) {
+	peak := peakRSS(p.Pid())
 	p.client.Kill()
-	h.log.Debug("plugin ended", "plugin", p.Name, "peak_rss_kib", peakRSS(p.cmd))
+	h.log.Debug("plugin ended", "plugin", p.Name, "peak_rss_kib", peak)
 }
 
 func launch(ctx context.Context, name, path string, f *os.File, sum string, log hclog.Logger) (*Plugin, error) {
@@ -257,7 +256,7 @@ func launch(ctx context.Context, name, path string, f *os.File, sum string, log 
 		client.Kill()
 		return nil, fmt.Errorf("plugin %s (%s): %w", name, path, explain(err))
 	}
-	p.Name, p.Path, p.cmd = name, path, cmd
+	p.Name, p.Path = name, path
 	return p, nil
 }
 

@@ -3,6 +3,8 @@ package pluginhost
 import (
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/hashicorp/go-plugin"
@@ -28,13 +30,19 @@ func command(path string, f *os.File, _ string) (*exec.Cmd, *plugin.SecureConfig
 	return cmd, nil
 }
 
-// peakRSS is an ended process's peak resident memory in KiB, or 0.
-func peakRSS(cmd *exec.Cmd) int64 {
-	if cmd.ProcessState == nil {
+// peakRSS is a running process's peak resident memory in KiB (VmHWM), or 0. Not the
+// rusage of the ended process: the kernel counts into that the memory of the host the
+// plugin was spawned from.
+func peakRSS(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
 		return 0
 	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		return ru.Maxrss
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kib, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kib
+		}
 	}
 	return 0
 }

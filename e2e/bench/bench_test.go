@@ -57,7 +57,7 @@ func fullLabRun(b *testing.B, work, bin, helm, repo string) []figure {
 	must(b, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go provisionVolumes(ctx, kc)
+	go testenv.ProvisionVolumes(ctx, kc.Kube, "") // the full lab's databases and registry wait for volumes
 
 	dir := labDir(b, work, "full", fullLab(cluster.HCL(), repo))
 	helmHome := filepath.Join(work, "helm")

@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -12,11 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/nexolab/lab/core/kube"
 )
 
 // runner runs programs in a folder with an environment; any failure ends the bench.
@@ -70,46 +64,4 @@ func pluginPeaks(log []byte) map[string]int64 {
 		peaks[string(m[1])] = max(peaks[string(m[1])], kib)
 	}
 	return peaks
-}
-
-// provisionVolumes binds every pending claim of the cluster to a hostPath volume of its
-// own until ctx ends: kwok has no storage provisioner, and the databases and registries
-// of the full lab wait for their volumes.
-func provisionVolumes(ctx context.Context, c *kube.Client) {
-	for ctx.Err() == nil {
-		bindPending(ctx, c)
-		select {
-		case <-ctx.Done():
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-}
-
-func bindPending(ctx context.Context, c *kube.Client) {
-	pvcs, err := c.Kube.CoreV1().PersistentVolumeClaims("").List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return
-	}
-	for _, pvc := range pvcs.Items {
-		if pvc.Status.Phase != corev1.ClaimPending || pvc.Spec.VolumeName != "" {
-			continue
-		}
-		class := ""
-		if pvc.Spec.StorageClassName != nil {
-			class = *pvc.Spec.StorageClassName
-		}
-		pv := &corev1.PersistentVolume{
-			ObjectMeta: metav1.ObjectMeta{Name: "bench-" + string(pvc.UID)},
-			Spec: corev1.PersistentVolumeSpec{
-				Capacity:                      corev1.ResourceList{corev1.ResourceStorage: pvc.Spec.Resources.Requests[corev1.ResourceStorage]},
-				AccessModes:                   pvc.Spec.AccessModes,
-				StorageClassName:              class,
-				PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimDelete,
-				ClaimRef:                      &corev1.ObjectReference{Kind: "PersistentVolumeClaim", Namespace: pvc.Namespace, Name: pvc.Name, UID: pvc.UID},
-				PersistentVolumeSource: corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{
-					Path: fmt.Sprintf("/mnt/data/%s-%s", pvc.Namespace, pvc.Name)}},
-			},
-		}
-		_, _ = c.Kube.CoreV1().PersistentVolumes().Create(ctx, pv, metav1.CreateOptions{}) // taken by the next round if it failed
-	}
 }
