@@ -11,8 +11,8 @@ import (
 )
 
 // memoryLimit is the soft limit of the Go runtime's memory in every lab process, the host
-// and each built-in plugin (this binary), unless $GOMEMLIMIT sets another. Issue 14 wants
-// each process under 80 MB resident, and about 50 MB of that is this binary's own pages
+// and each built-in plugin (this binary), unless $GOMEMLIMIT sets another. lab aims at
+// each process under 80 MB resident (make bench), and about 50 MB of that is this binary's own pages
 // the process touches: with the default GOGC alone a plugin's heap grows to twice its
 // largest live set (Helm holding a whole release while it stores it: 35 to 40 MB for
 // argo-cd and kube-prometheus-stack) and the process passes 120 MB. At 40 MiB the
@@ -29,7 +29,7 @@ func init() {
 // LAB_HEAPPROFILE=DIR makes every lab process (the host and each built-in plugin, which are
 // this binary) write DIR/<name>-<pid>.heap whenever its heap reaches a new high, so a peak
 // can be read with `go tool pprof` after the process ends, however it ends. A diagnostic
-// for issue 14's memory figures; off unless set.
+// for the memory figures of make bench; off unless set.
 func init() {
 	if dir := os.Getenv("LAB_HEAPPROFILE"); dir != "" {
 		go profileHeapPeaks(filepath.Join(dir, filepath.Base(os.Args[0])+"-"+strconv.Itoa(os.Getpid())+".heap"))

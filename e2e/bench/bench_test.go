@@ -1,4 +1,4 @@
-// Package bench measures every figure of issue 14 and prints them as one table, each
+// Package bench measures lab's performance figures and prints them as one table, each
 // beside its goal and a peer measured in the same run, as medians: the no-op apply of the
 // full lab (six stacks, real upstream charts, on a kwok cluster) against the helm CLI
 // upgrading the same releases, the host's and each plugin's peak memory, six plugins
