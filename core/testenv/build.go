@@ -19,7 +19,7 @@ func Build(dir string, pkgs ...string) error {
 	if err != nil {
 		return err
 	}
-	if err := goBuild(root, filepath.Join(dir, "lab"), "./cmd/lab"); err != nil {
+	if err := goBuild(root, root, filepath.Join(dir, "lab"), "./cmd/lab"); err != nil {
 		return err
 	}
 	for _, p := range pkgs {
@@ -30,7 +30,7 @@ func Build(dir string, pkgs ...string) error {
 		if builtIn(pkg) {
 			err = link(dir, name)
 		} else {
-			err = goBuild(root, filepath.Join(dir, name), "./"+pkg)
+			err = goBuild(root, root, filepath.Join(dir, name), "./"+pkg)
 		}
 		if err != nil {
 			return err
@@ -53,9 +53,10 @@ func link(dir, name string) error {
 	return os.Symlink("lab", path)
 }
 
-func goBuild(root, out, pkg string) error {
+// goBuild builds pkg, relative to dir, in the workspace of root.
+func goBuild(root, dir, out, pkg string) error {
 	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Dir = root
+	cmd.Dir = dir
 	// As make build does (see the Makefile for why no cgo).
 	cmd.Env = append(os.Environ(), "GOWORK="+filepath.Join(root, "go.work"), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {

@@ -53,7 +53,7 @@ func BuildPlugin(t testing.TB, name string) string {
 	if builtIn(pkg) {
 		err = Build(dir, pkg+"="+filepath.Base(bin))
 	} else {
-		err = goBuild(wd, bin, ".")
+		err = goBuild(root, wd, bin, ".")
 	}
 	if err != nil {
 		t.Fatal(err)
