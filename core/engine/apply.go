@@ -264,10 +264,15 @@ func (e *Engine) skipIfBlocked(s *Stack, action Action, outcome *sync.Map) *Stac
 func (e *Engine) verify(ctx context.Context, v *kube.Verifier, s *Stack, rec state.Record) *StackResult {
 	r := e.verified(ctx, v, s, rec)
 	if r != nil {
-		e.observer().Start(s.Name, Unchanged)
-		e.observer().Done(*r)
+		e.tellUnchanged(*r)
 	}
 	return r
+}
+
+// tellUnchanged tells the observer of a stack verified unchanged.
+func (e *Engine) tellUnchanged(r StackResult) {
+	e.observer().Start(r.Stack, Unchanged)
+	e.observer().Done(r)
 }
 
 // verified is verify without telling the observer.

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nexolab/lab/core/kube"
@@ -28,6 +29,11 @@ func (e *Engine) quiet(ctx context.Context, plan *Plan, conn sdk.Cluster, opts A
 			return nil
 		}
 	}
+	for _, s := range plan.stacks {
+		if s.NoPlugin {
+			return nil // reported as skipped by the usual way
+		}
+	}
 	kc, err := kube.Connect(conn, e.log())
 	if err != nil {
 		return nil
@@ -47,8 +53,7 @@ func (e *Engine) quiet(ctx context.Context, plan *Plan, conn sdk.Cluster, opts A
 		return nil
 	}
 	for _, r := range results {
-		e.observer().Start(r.Stack, Unchanged)
-		e.observer().Done(r)
+		e.tellUnchanged(r)
 	}
 	return &Report{Plan: plan, Results: results}
 }
@@ -65,23 +70,19 @@ func (e *Engine) verifyAll(ctx context.Context, kc *kube.Client, plan *Plan) ([]
 	}
 	v.Prefetch(ctx, all)
 	results := make([]StackResult, len(plan.stacks))
-	ok := true
-	var mu sync.Mutex
+	var drifted atomic.Bool
 	var wg sync.WaitGroup
 	for i, s := range plan.stacks {
 		wg.Go(func() {
-			r := e.verified(ctx, v, s, plan.records[s.Name])
-			mu.Lock()
-			defer mu.Unlock()
-			if r == nil || s.NoPlugin {
-				ok = false
-				return
+			if r := e.verified(ctx, v, s, plan.records[s.Name]); r != nil {
+				results[i] = *r
+			} else {
+				drifted.Store(true)
 			}
-			results[i] = *r
 		})
 	}
 	wg.Wait()
-	return results, ok
+	return results, !drifted.Load()
 }
 
 // tlsCurrent reports whether the cluster already serves the lab's current certificate,
@@ -92,11 +93,11 @@ func (e *Engine) tlsCurrent(ctx context.Context, kc *kube.Client) bool {
 	if err != nil {
 		return false
 	}
-	hosts, err := ingressHosts(ctx, kc, lab.Domain)
+	hosts, err := certHosts(ctx, kc, lab.Domain)
 	if err != nil {
 		return false
 	}
-	ca, leaf, ok := labca.Current(dir, lab.Domain, labca.Hosts(lab.Domain, hosts...), time.Now())
+	ca, leaf, ok := labca.Current(dir, lab.Domain, hosts, time.Now())
 	if !ok {
 		return false
 	}

@@ -30,11 +30,11 @@ func (e *Engine) ensureTLS(ctx context.Context, kc *kube.Client) error {
 		e.observer().Event("tls", sdk.Event{Step: "certificate", Level: "warn",
 			Message: "new lab CA: " + replaced + "; run `lab trust` again if you trusted the old one"})
 	}
-	hosts, err := ingressHosts(ctx, kc, lab.Domain)
+	hosts, err := certHosts(ctx, kc, lab.Domain)
 	if err != nil {
 		return err
 	}
-	leaf, issued, err := ca.Leaf(labca.Hosts(lab.Domain, hosts...), now)
+	leaf, issued, err := ca.Leaf(hosts, now)
 	if err != nil {
 		return err
 	}
@@ -49,9 +49,10 @@ func (e *Engine) ensureTLS(ctx context.Context, kc *kube.Client) error {
 	return nil
 }
 
-// ingressHosts are the hosts of the cluster's Ingresses (new stacks' hosts are covered by
-// the certificate's wildcards; deeper ones join it on the next apply).
-func ingressHosts(ctx context.Context, kc *kube.Client, domain string) ([]string, error) {
+// certHosts are the hosts the lab's certificate covers: the domain's and those of the
+// cluster's Ingresses (new stacks' hosts are covered by the certificate's wildcards;
+// deeper ones join it on the next apply).
+func certHosts(ctx context.Context, kc *kube.Client, domain string) ([]string, error) {
 	ings, err := kc.Kube.NetworkingV1().Ingresses("").List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("list ingresses: %w", err)
@@ -62,5 +63,5 @@ func ingressHosts(ctx context.Context, kc *kube.Client, domain string) ([]string
 			out = append(out, r.Host)
 		}
 	}
-	return out, nil
+	return labca.Hosts(domain, out...), nil
 }

@@ -39,10 +39,15 @@ func (c *Client) settleCRDs(ctx context.Context, rel *release.Release) error {
 			return err
 		}
 	}
+	c.forgetAPIs()
+	return nil
+}
+
+// forgetAPIs drops the cached API resources, so kinds of new CRDs map.
+func (c *Client) forgetAPIs() {
 	if dc, err := c.getter.ToDiscoveryClient(); err == nil {
 		dc.Invalidate()
 	}
-	return nil
 }
 
 func (c *Client) waitEstablished(ctx context.Context, name string) error {
@@ -105,9 +110,7 @@ func (c *Client) createCRDs(ctx context.Context, ch *chart.Chart) error {
 		}
 	}
 	if created {
-		if dc, err := c.getter.ToDiscoveryClient(); err == nil {
-			dc.Invalidate()
-		}
+		c.forgetAPIs()
 	}
 	return nil
 }
