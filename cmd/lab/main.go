@@ -35,6 +35,7 @@ func invalid(err error) error { return &exitError{code: exitInvalid, err: err} }
 var errSilent = errors.New("")
 
 func main() {
+	dropInitPages()
 	if servePlugin() {
 		return
 	}

@@ -111,12 +111,8 @@ func (c *Client) mapping(gvk schema.GroupVersionKind) (*meta.RESTMapping, error)
 	}
 	m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if meta.IsNoMatchError(err) {
-		if dc, derr := c.getter.ToDiscoveryClient(); derr == nil {
-			dc.Invalidate()
-			if mapper, err = c.Mapper(); err == nil {
-				m, err = mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-			}
-		}
+		c.forgetAPIs()
+		m, err = mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", gvk.Kind, err)

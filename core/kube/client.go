@@ -74,10 +74,29 @@ type restGetter struct {
 	discovery *sharedDiscovery
 }
 
+// sharedDiscovery is one discovery cache and one REST mapper over it for the whole
+// process. Building a mapper from discovery costs megabytes of allocations, and Helm asks
+// for one on every Build of a manifest (each hook, each release), as did every object lab
+// applied.
 type sharedDiscovery struct {
 	once   sync.Once
 	client discovery.CachedDiscoveryInterface
+	mapper *restmapper.DeferredDiscoveryRESTMapper
+	shorts meta.RESTMapper
 	err    error
+}
+
+func (d *sharedDiscovery) init(cfg *rest.Config) error {
+	d.once.Do(func() {
+		var dc discovery.DiscoveryInterface
+		if dc, d.err = discovery.NewDiscoveryClientForConfig(cfg); d.err != nil {
+			return
+		}
+		d.client = memory.NewMemCacheClient(dc)
+		d.mapper = restmapper.NewDeferredDiscoveryRESTMapper(d.client)
+		d.shorts = restmapper.NewShortcutExpander(d.mapper, d.client, nil)
+	})
+	return d.err
 }
 
 // in returns the getter for a namespace.
@@ -90,24 +109,25 @@ func (g *restGetter) in(namespace string) *restGetter {
 func (g *restGetter) ToRESTConfig() (*rest.Config, error) { return rest.CopyConfig(g.config), nil }
 
 func (g *restGetter) ToDiscoveryClient() (discovery.CachedDiscoveryInterface, error) {
-	d := g.discovery
-	d.once.Do(func() {
-		var dc discovery.DiscoveryInterface
-		dc, d.err = discovery.NewDiscoveryClientForConfig(g.config)
-		if d.err == nil {
-			d.client = memory.NewMemCacheClient(dc)
-		}
-	})
-	return d.client, d.err
+	if err := g.discovery.init(g.config); err != nil {
+		return nil, err
+	}
+	return g.discovery.client, nil
 }
 
 func (g *restGetter) ToRESTMapper() (meta.RESTMapper, error) {
-	dc, err := g.ToDiscoveryClient()
-	if err != nil {
+	if err := g.discovery.init(g.config); err != nil {
 		return nil, err
 	}
-	m := restmapper.NewDeferredDiscoveryRESTMapper(dc)
-	return restmapper.NewShortcutExpander(m, dc, nil), nil
+	return g.discovery.shorts, nil
+}
+
+// forget drops the cached API resources and the mappings made from them, so that kinds of
+// CRDs created since map.
+func (g *restGetter) forget() {
+	if g.discovery.init(g.config) == nil {
+		g.discovery.mapper.Reset() // invalidates the discovery cache too
+	}
 }
 
 func (g *restGetter) ToRawKubeConfigLoader() clientcmd.ClientConfig {

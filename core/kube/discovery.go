@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
@@ -21,16 +23,20 @@ var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Ver
 // their kinds (eck-stack's Elasticsearch, of eck-operator's CRDs). Helm does this itself
 // only for a chart's crds/ folder. A large CRD takes the API server a moment.
 func (c *Client) settleCRDs(ctx context.Context, rel *release.Release) error {
-	objs, err := Decode(rel.Manifest)
+	objs, err := objectsOf(rel.Manifest, "CustomResourceDefinition")
 	if err != nil {
 		return fmt.Errorf("manifest of %s: %w", rel.Name, err)
 	}
-	var names []string
-	for _, o := range objs {
-		if o.GetKind() == "CustomResourceDefinition" {
-			names = append(names, o.GetName())
-		}
+	names := make([]string, len(objs))
+	for i, o := range objs {
+		names[i] = o.GetName()
 	}
+	return c.establish(ctx, names)
+}
+
+// establish waits until the named CRDs are established, then forgets the cached API
+// resources so their kinds map.
+func (c *Client) establish(ctx context.Context, names []string) error {
 	if len(names) == 0 {
 		return nil
 	}
@@ -43,12 +49,46 @@ func (c *Client) settleCRDs(ctx context.Context, rel *release.Release) error {
 	return nil
 }
 
-// forgetAPIs drops the cached API resources, so kinds of new CRDs map.
-func (c *Client) forgetAPIs() {
-	if dc, err := c.getter.ToDiscoveryClient(); err == nil {
-		dc.Invalidate()
-	}
+// crdsFirst is the post-renderer of lab's installs and upgrades. It takes the
+// CustomResourceDefinitions out of the rendered manifest and server-side applies each,
+// as the YAML Helm rendered, before Helm builds the rest. Helm would decode them all at
+// once and hold them, and the manifest and stored release carrying them, for the whole
+// install: argo-cd's templated CRDs are 1.8 MB of YAML and several times that in heap.
+// Taken out, a chart's templated CRDs live like those of its crds/ folder: applied before
+// its objects (which may now be of their kinds), kept when the release goes (a stack
+// deletes its CRD groups with its data). A release installed with CRDs in its manifest,
+// by an earlier lab, keeps them there: Helm deletes what leaves the manifest, and a
+// CRD's deletion takes every object of its kind along.
+type crdsFirst struct {
+	ctx context.Context
+	c   *Client
 }
+
+func (p crdsFirst) Run(rendered *bytes.Buffer) (*bytes.Buffer, error) {
+	rest := new(bytes.Buffer)
+	var names []string
+	for _, d := range splitManifest(rendered.String()) {
+		if !d.isCRD() {
+			rest.WriteString("---\n")
+			rest.WriteString(d.text)
+			continue
+		}
+		err := p.c.Kube.CoreV1().RESTClient().Patch(types.ApplyYAMLPatchType).
+			AbsPath("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", d.name).
+			Param("fieldManager", FieldManager).Param("force", "true").
+			Body([]byte(d.text)).Do(p.ctx).Error()
+		if err != nil {
+			return nil, fmt.Errorf("CRD %s: %w", d.name, err)
+		}
+		names = append(names, d.name)
+	}
+	wait, cancel := context.WithTimeout(p.ctx, time.Minute) // Helm's bound for crds/
+	defer cancel()
+	return rest, p.c.establish(wait, names)
+}
+
+// forgetAPIs drops the cached API resources, so kinds of new CRDs map.
+func (c *Client) forgetAPIs() { c.getter.forget() }
 
 func (c *Client) waitEstablished(ctx context.Context, name string) error {
 	for {

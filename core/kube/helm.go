@@ -162,6 +162,7 @@ func (c *Client) run(ctx context.Context, cfg *action.Configuration, r Release, 
 		in := action.NewInstall(cfg)
 		in.ReleaseName, in.Namespace, in.CreateNamespace, in.Timeout = r.Name, r.Namespace, true, timeout
 		in.SkipCRDs = true // made by createCRDs
+		in.PostRenderer = crdsFirst{ctx, c}
 		rel, err := in.RunWithContext(ctx, ch, values)
 		if err != nil {
 			return nil, fmt.Errorf("install %s: %w", r.Name, err)
@@ -171,6 +172,9 @@ func (c *Client) run(ctx context.Context, cfg *action.Configuration, r Release, 
 	req.Emit(step, "upgrading %s to %s %s", r.Name, ch.Name(), ch.Metadata.Version)
 	up := action.NewUpgrade(cfg)
 	up.Namespace, up.Timeout, up.MaxHistory = r.Namespace, timeout, 5
+	if !hasCRDs(last.Manifest) {
+		up.PostRenderer = crdsFirst{ctx, c}
+	}
 	rel, err := up.RunWithContext(ctx, r.Name, ch, values)
 	if err != nil {
 		return nil, fmt.Errorf("upgrade %s: %w", r.Name, err)

@@ -11,9 +11,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart/loader"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/sdk"
@@ -112,4 +115,74 @@ func TestInstallOfAWrongTypeFailsWithTheServersMessage(t *testing.T) {
 	assert.Contains(t, err.Error(), "ConfigMap.data")
 	_, err = c.Kube.CoreV1().ConfigMaps("badtest").Get(ctx, "bad", metav1.GetOptions{})
 	assert.Error(t, err, "no ConfigMap was made")
+}
+
+// A chart's templated CRDs are applied before Helm builds the rest, so the chart's own
+// objects of their kinds install in the same run (Helm alone fails: no match for the
+// kind). They stay out of the release: an upgrade keeps them current, an uninstall leaves
+// them, as Helm does with a crds/ folder.
+func TestTemplatedCRDsApplyBeforeTheChartsObjects(t *testing.T) {
+	c, req, ctx := connect(t)
+	ch := writeChart(t, "tplcrds", map[string]string{
+		"templates/crd.yaml":    strings.Replace(crd("sprockets", "Sprocket", "x"), "{note: x}", "{note: {{ .Values.note | quote }}}", 1),
+		"templates/object.yaml": "apiVersion: test.lab.io/v1\nkind: Sprocket\nmetadata: {name: s1}\nspec: {size: 2}\n",
+	})
+	note := func() string {
+		got, err := c.Dynamic.Resource(crds).Get(ctx, "sprockets.test.lab.io", metav1.GetOptions{})
+		require.NoError(t, err)
+		return got.GetAnnotations()["note"]
+	}
+	rel := kube.Release{Name: "tplcrds", Namespace: "tplcrds", Chart: ch, Values: map[string]any{"note": "one"}}
+	_, err := c.Apply(ctx, req, rel)
+	require.NoError(t, err)
+	assert.Equal(t, "one", note())
+	_, err = c.Dynamic.Resource(schema.GroupVersionResource{Group: "test.lab.io", Version: "v1", Resource: "sprockets"}).
+		Namespace("tplcrds").Get(ctx, "s1", metav1.GetOptions{})
+	require.NoError(t, err, "the chart's Sprocket")
+	deployed, err := c.Deployed("tplcrds", "tplcrds")
+	require.NoError(t, err)
+	assert.NotContains(t, deployed.Manifest, "CustomResourceDefinition")
+	assert.Contains(t, deployed.Manifest, "kind: Sprocket")
+
+	rel.Values = map[string]any{"note": "two"}
+	out, err := c.Apply(ctx, req, rel)
+	require.NoError(t, err)
+	assert.Equal(t, 2, out.Revision)
+	assert.Equal(t, "two", note(), "the upgrade applied the CRD again")
+
+	gone, err := c.Uninstall(ctx, "tplcrds", "tplcrds")
+	require.NoError(t, err)
+	assert.True(t, gone)
+	assert.Equal(t, "two", note(), "the CRD outlives the release")
+}
+
+// A release that an earlier lab installed with its templated CRDs in the manifest keeps
+// them there on upgrade: Helm deletes what leaves a release's manifest, and deleting a CRD
+// deletes every object of its kind.
+func TestAnEarlierReleaseKeepsItsTemplatedCRDs(t *testing.T) {
+	c, req, ctx := connect(t)
+	ch := writeChart(t, "oldcrds", map[string]string{
+		"templates/crd.yaml": strings.Replace(crd("cogs", "Cog", "x"), "{note: x}", "{note: {{ .Values.note | quote }}}", 1),
+	})
+	// Helm itself, as lab installed such charts before.
+	flags := genericclioptions.NewConfigFlags(false)
+	flags.KubeConfig = &cluster.Kubeconfig
+	cfg := new(action.Configuration)
+	require.NoError(t, cfg.Init(flags, "oldcrds", "secret", func(string, ...any) {}))
+	loaded, err := loader.Load(ch.Repository)
+	require.NoError(t, err)
+	in := action.NewInstall(cfg)
+	in.ReleaseName, in.Namespace, in.CreateNamespace = "oldcrds", "oldcrds", true
+	_, err = in.RunWithContext(ctx, loaded, map[string]any{"note": "one"})
+	require.NoError(t, err)
+
+	_, err = c.Apply(ctx, req, kube.Release{Name: "oldcrds", Namespace: "oldcrds", Chart: ch, Values: map[string]any{"note": "two"}})
+	require.NoError(t, err)
+	deployed, err := c.Deployed("oldcrds", "oldcrds")
+	require.NoError(t, err)
+	assert.Equal(t, 2, deployed.Version)
+	assert.Contains(t, deployed.Manifest, "CustomResourceDefinition", "the CRD stays in the release")
+	got, err := c.Dynamic.Resource(crds).Get(ctx, "cogs.test.lab.io", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "two", got.GetAnnotations()["note"])
 }

@@ -153,20 +153,17 @@ func daemonSetState(d *appsv1.DaemonSet) Workload {
 
 // workloadsOf lists the Deployments, StatefulSets and DaemonSets of a release's manifest.
 func workloadsOf(rel *release.Release) ([]Workload, error) {
-	objs, err := Decode(rel.Manifest)
+	objs, err := objectsOf(rel.Manifest, "Deployment", "StatefulSet", "DaemonSet")
 	if err != nil {
 		return nil, fmt.Errorf("manifest of %s: %w", rel.Name, err)
 	}
-	var out []Workload
-	for _, o := range objs {
-		switch o.GetKind() {
-		case "Deployment", "StatefulSet", "DaemonSet":
-			ns := o.GetNamespace()
-			if ns == "" {
-				ns = rel.Namespace
-			}
-			out = append(out, Workload{Kind: o.GetKind(), Namespace: ns, Name: o.GetName(), Labels: o.GetLabels()})
+	out := make([]Workload, len(objs))
+	for i, o := range objs {
+		ns := o.GetNamespace()
+		if ns == "" {
+			ns = rel.Namespace
 		}
+		out[i] = Workload{Kind: o.GetKind(), Namespace: ns, Name: o.GetName(), Labels: o.GetLabels()}
 	}
 	return out, nil
 }

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package main
+
+// dropInitPages is a Linux measure (see pages_linux.go).
+func dropInitPages() {}
