@@ -124,6 +124,7 @@ stack "delta" {
 }
 `)
 	t.Cleanup(func() { l.run("destroy", "--yes") })
+	began := time.Now().Add(-time.Second)
 	r := l.run("apply", "-o", "json")
 	assert.Equal(t, 1, r.code, "%s", r)
 	results := map[string]map[string]any{}
@@ -131,6 +132,9 @@ stack "delta" {
 	ends := map[string]time.Time{}
 	for _, ev := range events(t, r.stdout) {
 		stack := ev["stack"].(string)
+		if at, ok := ev["time"]; ok {
+			assert.True(t, parseTime(t, at).After(began), "event of %s at %v, before the run", stack, at)
+		}
 		switch ev["type"] {
 		case "start":
 			starts[stack] = parseTime(t, ev["time"])

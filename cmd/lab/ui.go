@@ -81,6 +81,9 @@ func (o *jsonObserver) Start(stack string, a engine.Action) {
 }
 
 func (o *jsonObserver) Event(stack string, ev sdk.Event) {
+	if ev.Time.IsZero() { // the host's own events (the certificate's) are stamped here
+		ev.Time = time.Now()
+	}
 	o.write(map[string]any{"type": "event", "stack": stack, "time": ev.Time, "level": ev.Level,
 		"step": ev.Step, "message": ev.Message, "done": ev.Done, "total": ev.Total})
 }

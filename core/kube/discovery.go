@@ -3,6 +3,7 @@ package kube
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -58,10 +59,13 @@ func (c *Client) establish(ctx context.Context, names []string) error {
 // its objects (which may now be of their kinds), kept when the release goes (a stack
 // deletes its CRD groups with its data). A release installed with CRDs in its manifest,
 // by an earlier lab, keeps them there: Helm deletes what leaves the manifest, and a
-// CRD's deletion takes every object of its kind along.
+// CRD's deletion takes every object of its kind along. Each CRD carries Helm's ownership
+// marks of the release, so that `helm upgrade` of the release adopts it rather than
+// refusing to touch an object it did not make.
 type crdsFirst struct {
-	ctx context.Context
-	c   *Client
+	ctx                context.Context
+	c                  *Client
+	release, namespace string
 }
 
 func (p crdsFirst) Run(rendered *bytes.Buffer) (*bytes.Buffer, error) {
@@ -73,11 +77,7 @@ func (p crdsFirst) Run(rendered *bytes.Buffer) (*bytes.Buffer, error) {
 			rest.WriteString(d.text)
 			continue
 		}
-		err := p.c.Kube.CoreV1().RESTClient().Patch(types.ApplyYAMLPatchType).
-			AbsPath("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", d.name).
-			Param("fieldManager", FieldManager).Param("force", "true").
-			Body([]byte(d.text)).Do(p.ctx).Error()
-		if err != nil {
+		if err := p.apply(d); err != nil {
 			return nil, fmt.Errorf("CRD %s: %w", d.name, err)
 		}
 		names = append(names, d.name)
@@ -85,6 +85,29 @@ func (p crdsFirst) Run(rendered *bytes.Buffer) (*bytes.Buffer, error) {
 	wait, cancel := context.WithTimeout(p.ctx, time.Minute) // Helm's bound for crds/
 	defer cancel()
 	return rest, p.c.establish(wait, names)
+}
+
+// apply server-side applies a CRD as rendered (the response is not decoded either), then
+// marks it as the release's the way Helm does.
+func (p crdsFirst) apply(d doc) error {
+	path := "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+	rc := p.c.Kube.CoreV1().RESTClient()
+	err := rc.Patch(types.ApplyYAMLPatchType).AbsPath(path, d.name).
+		Param("fieldManager", FieldManager).Param("force", "true").
+		Body([]byte(d.text)).Do(p.ctx).Error()
+	if err != nil {
+		return err
+	}
+	owner, err := json.Marshal(map[string]any{"metadata": map[string]any{
+		"labels": map[string]string{"app.kubernetes.io/managed-by": "Helm"},
+		"annotations": map[string]string{
+			"meta.helm.sh/release-name": p.release, "meta.helm.sh/release-namespace": p.namespace},
+	}})
+	if err != nil {
+		return err
+	}
+	return rc.Patch(types.MergePatchType).AbsPath(path, d.name).
+		Param("fieldManager", FieldManager).Body(owner).Do(p.ctx).Error()
 }
 
 // forgetAPIs drops the cached API resources, so kinds of new CRDs map.

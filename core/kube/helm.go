@@ -162,7 +162,7 @@ func (c *Client) run(ctx context.Context, cfg *action.Configuration, r Release, 
 		in := action.NewInstall(cfg)
 		in.ReleaseName, in.Namespace, in.CreateNamespace, in.Timeout = r.Name, r.Namespace, true, timeout
 		in.SkipCRDs = true // made by createCRDs
-		in.PostRenderer = crdsFirst{ctx, c}
+		in.PostRenderer = crdsFirst{ctx, c, r.Name, r.Namespace}
 		rel, err := in.RunWithContext(ctx, ch, values)
 		if err != nil {
 			return nil, fmt.Errorf("install %s: %w", r.Name, err)
@@ -173,7 +173,7 @@ func (c *Client) run(ctx context.Context, cfg *action.Configuration, r Release, 
 	up := action.NewUpgrade(cfg)
 	up.Namespace, up.Timeout, up.MaxHistory = r.Namespace, timeout, 5
 	if !hasCRDs(last.Manifest) {
-		up.PostRenderer = crdsFirst{ctx, c}
+		up.PostRenderer = crdsFirst{ctx, c, r.Name, r.Namespace}
 	}
 	rel, err := up.RunWithContext(ctx, r.Name, ch, values)
 	if err != nil {

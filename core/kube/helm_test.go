@@ -156,6 +156,36 @@ func TestTemplatedCRDsApplyBeforeTheChartsObjects(t *testing.T) {
 	assert.Equal(t, "two", note(), "the CRD outlives the release")
 }
 
+// helm upgrade of a release lab installed, by hand, adopts the templated CRDs lab applied
+// (they carry Helm's ownership marks of the release); lab's next upgrade leaves them in the
+// release Helm made them part of.
+func TestHelmUpgradeAdoptsTheCRDsLabApplied(t *testing.T) {
+	c, req, ctx := connect(t)
+	ch := writeChart(t, "adopted", map[string]string{
+		"templates/crd.yaml": strings.Replace(crd("gears", "Gear", "x"), "{note: x}", "{note: {{ .Values.note | quote }}}", 1),
+	})
+	rel := kube.Release{Name: "adopted", Namespace: "adopted", Chart: ch, Values: map[string]any{"note": "lab"}}
+	_, err := c.Apply(ctx, req, rel)
+	require.NoError(t, err)
+
+	loaded, err := loader.Load(ch.Repository)
+	require.NoError(t, err)
+	byHand, err := action.NewUpgrade(helmConfig(t, "adopted")).RunWithContext(ctx, "adopted", loaded, map[string]any{"note": "helm"})
+	require.NoError(t, err)
+	assert.Contains(t, byHand.Manifest, "CustomResourceDefinition")
+
+	rel.Values = map[string]any{"note": "lab again"}
+	_, err = c.Apply(ctx, req, rel)
+	require.NoError(t, err)
+	deployed, err := c.Deployed("adopted", "adopted")
+	require.NoError(t, err)
+	assert.Equal(t, 3, deployed.Version)
+	assert.Contains(t, deployed.Manifest, "CustomResourceDefinition")
+	got, err := c.Dynamic.Resource(crds).Get(ctx, "gears.test.lab.io", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "lab again", got.GetAnnotations()["note"])
+}
+
 // A release that an earlier lab installed with its templated CRDs in the manifest keeps
 // them there on upgrade: Helm deletes what leaves a release's manifest, and deleting a CRD
 // deletes every object of its kind.
@@ -165,13 +195,9 @@ func TestAnEarlierReleaseKeepsItsTemplatedCRDs(t *testing.T) {
 		"templates/crd.yaml": strings.Replace(crd("cogs", "Cog", "x"), "{note: x}", "{note: {{ .Values.note | quote }}}", 1),
 	})
 	// Helm itself, as lab installed such charts before.
-	flags := genericclioptions.NewConfigFlags(false)
-	flags.KubeConfig = &cluster.Kubeconfig
-	cfg := new(action.Configuration)
-	require.NoError(t, cfg.Init(flags, "oldcrds", "secret", func(string, ...any) {}))
 	loaded, err := loader.Load(ch.Repository)
 	require.NoError(t, err)
-	in := action.NewInstall(cfg)
+	in := action.NewInstall(helmConfig(t, "oldcrds"))
 	in.ReleaseName, in.Namespace, in.CreateNamespace = "oldcrds", "oldcrds", true
 	_, err = in.RunWithContext(ctx, loaded, map[string]any{"note": "one"})
 	require.NoError(t, err)
@@ -185,4 +211,14 @@ func TestAnEarlierReleaseKeepsItsTemplatedCRDs(t *testing.T) {
 	got, err := c.Dynamic.Resource(crds).Get(ctx, "cogs.test.lab.io", metav1.GetOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, "two", got.GetAnnotations()["note"])
+}
+
+// helmConfig is Helm's own configuration for a namespace of the test cluster, as the helm
+// CLI makes it.
+func helmConfig(t *testing.T, namespace string) *action.Configuration {
+	flags := genericclioptions.NewConfigFlags(false)
+	flags.KubeConfig = &cluster.Kubeconfig
+	cfg := new(action.Configuration)
+	require.NoError(t, cfg.Init(flags, namespace, "secret", func(string, ...any) {}))
+	return cfg
 }

@@ -117,8 +117,9 @@ func releases(s *session) ([]kube.Release, error) {
 		Chart:     chart,
 		Values:    v,
 		// argo-cd 10.1.1 ships its CRDs as templates (templates/crds/, behind crds.install),
-		// so Helm upgrades them with the release and this applies nothing; it keeps CRDs
-		// current should a chart version move them to crds/, which Helm never upgrades.
+		// which lab applies before each install or upgrade of the release, so this applies
+		// nothing; it keeps CRDs current should a chart version move them to crds/, which
+		// Helm never upgrades.
 		UpgradeCRDs: true,
 	}}, nil
 }
