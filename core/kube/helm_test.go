@@ -52,6 +52,11 @@ spec:
 `, plural, strings.ToLower(kind), note, kind)
 }
 
+// templatedCRD is crd as a chart template whose note annotation is the value note.
+func templatedCRD(plural, kind string) string {
+	return strings.Replace(crd(plural, kind, "x"), "{note: x}", "{note: {{ .Values.note | quote }}}", 1)
+}
+
 // writeChart writes a chart folder with the given files (path: content) and returns it.
 func writeChart(t *testing.T, name string, files map[string]string) kube.Chart {
 	dir := filepath.Join(t.TempDir(), name)
@@ -124,7 +129,7 @@ func TestInstallOfAWrongTypeFailsWithTheServersMessage(t *testing.T) {
 func TestTemplatedCRDsApplyBeforeTheChartsObjects(t *testing.T) {
 	c, req, ctx := connect(t)
 	ch := writeChart(t, "tplcrds", map[string]string{
-		"templates/crd.yaml":    strings.Replace(crd("sprockets", "Sprocket", "x"), "{note: x}", "{note: {{ .Values.note | quote }}}", 1),
+		"templates/crd.yaml":    templatedCRD("sprockets", "Sprocket"),
 		"templates/object.yaml": "apiVersion: test.lab.io/v1\nkind: Sprocket\nmetadata: {name: s1}\nspec: {size: 2}\n",
 	})
 	note := func() string {
@@ -162,7 +167,7 @@ func TestTemplatedCRDsApplyBeforeTheChartsObjects(t *testing.T) {
 func TestHelmUpgradeAdoptsTheCRDsLabApplied(t *testing.T) {
 	c, req, ctx := connect(t)
 	ch := writeChart(t, "adopted", map[string]string{
-		"templates/crd.yaml": strings.Replace(crd("gears", "Gear", "x"), "{note: x}", "{note: {{ .Values.note | quote }}}", 1),
+		"templates/crd.yaml": templatedCRD("gears", "Gear"),
 	})
 	rel := kube.Release{Name: "adopted", Namespace: "adopted", Chart: ch, Values: map[string]any{"note": "lab"}}
 	_, err := c.Apply(ctx, req, rel)
@@ -192,7 +197,7 @@ func TestHelmUpgradeAdoptsTheCRDsLabApplied(t *testing.T) {
 func TestAnEarlierReleaseKeepsItsTemplatedCRDs(t *testing.T) {
 	c, req, ctx := connect(t)
 	ch := writeChart(t, "oldcrds", map[string]string{
-		"templates/crd.yaml": strings.Replace(crd("cogs", "Cog", "x"), "{note: x}", "{note: {{ .Values.note | quote }}}", 1),
+		"templates/crd.yaml": templatedCRD("cogs", "Cog"),
 	})
 	// Helm itself, as lab installed such charts before.
 	loaded, err := loader.Load(ch.Repository)

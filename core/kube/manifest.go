@@ -50,7 +50,7 @@ func splitManifest(manifest string) []doc {
 // leaves kind empty, and the caller decodes the document instead.
 func scanHead(text string) doc {
 	d := doc{text: text}
-	content, inMeta, childIndent, kinds := false, false, -1, 0
+	content, inMeta, childIndent, kinds, unread := false, false, -1, 0, false
 	for line := range strings.Lines(text) {
 		line = strings.TrimRight(line, " \t\r\n")
 		trimmed := strings.TrimLeft(line, " ")
@@ -79,15 +79,14 @@ func scanHead(text string) doc {
 		case "metadata":
 			inMeta = strings.TrimSpace(value) == ""
 		default:
-			if strings.ContainsAny(line[:1], "{[-?&*!|>'\"%@`") {
-				kinds = 2 // flow style or other syntax a line scan does not follow
-			}
+			// flow style or other syntax a line scan does not follow
+			unread = unread || strings.ContainsAny(line[:1], "{[-?&*!|>'\"%@`")
 		}
 	}
 	if !content {
 		return doc{}
 	}
-	if kinds != 1 {
+	if kinds != 1 || unread {
 		d.kind = ""
 	}
 	return d
@@ -131,8 +130,18 @@ func objectsOf(manifest string, kinds ...string) ([]*unstructured.Unstructured, 
 	return out, nil
 }
 
-// hasCRDs reports whether a manifest holds a CustomResourceDefinition.
+// hasCRDs reports whether a manifest holds a CustomResourceDefinition. Only a document
+// whose kind the scan could not read is decoded; an undecodable one may be a CRD.
 func hasCRDs(manifest string) bool {
-	objs, err := objectsOf(manifest, "CustomResourceDefinition")
-	return err != nil || len(objs) > 0 // undecodable: assume it may
+	for _, d := range splitManifest(manifest) {
+		if d.kind == "CustomResourceDefinition" {
+			return true
+		}
+		if d.kind == "" {
+			if objs, err := objectsOf(d.text, "CustomResourceDefinition"); err != nil || len(objs) > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
