@@ -16,12 +16,12 @@ export CGO_ENABLED := 0
 
 all: build
 
-## build: ./bin/lab, which carries every first-party stack, and a link lab-plugin-<name> to it
-## per stack: started under that name, lab is that stack's plugin process (one file for all)
+## build: ./bin/lab, and ./bin/lab-plugins, which carries every first-party stack, with a link
+## lab-plugin-<name> to it per stack: started under that name, it is that stack's plugin process
 build:
 	@mkdir -p $(BIN)
-	$(GO) build $(GOFLAGS_BUILD) -o $(BIN)/lab ./cmd/lab
-	@for p in $(PLUGINS); do ln -sfn lab $(BIN)/lab-plugin-$$p; done
+	$(GO) build $(GOFLAGS_BUILD) -o $(BIN)/ ./cmd/lab ./cmd/lab-plugins
+	@for p in $(PLUGINS); do ln -sfn lab-plugins $(BIN)/lab-plugin-$$p; done
 
 ## testbin: the kwok test cluster's binaries, built once from the Go module proxy
 testbin:

@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/nexolab/lab/core/process"
 )
 
 // Exit codes: 0 success, 1 a command that ran and failed (a stack failed, unhealthy),
@@ -35,10 +37,7 @@ func invalid(err error) error { return &exitError{code: exitInvalid, err: err} }
 var errSilent = errors.New("")
 
 func main() {
-	dropInitPages()
-	if servePlugin() {
-		return
-	}
+	process.DropInitPages()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() { <-ctx.Done(); stop() }() // the first signal winds down; a second ends lab at once
 	root := newRoot()

@@ -22,7 +22,7 @@ func identify(st os.FileInfo) fileID {
 // gets it as fd 3 and the kernel runs /proc/self/fd/3, so a binary renamed over the path
 // after the check never runs. That is why go-plugin's SecureConfig, which would read the
 // whole binary again on every launch, is not needed here. argv[0] stays the plugin's path:
-// a multi-call binary (lab) and testkit tell which stack to be from it.
+// a multi-call binary (lab-plugins) and testkit tell which stack to be from it.
 func command(path string, f *os.File, _ string) (*exec.Cmd, *plugin.SecureConfig) {
 	cmd := &exec.Cmd{Path: "/proc/self/fd/3", Args: []string{path}, ExtraFiles: []*os.File{f}}
 	// The kernel kills the plugin when the host dies, even by SIGKILL.

@@ -8,10 +8,10 @@ import (
 	"strings"
 )
 
-// Build compiles ./cmd/lab and the given plugins (paths relative to the repository, e.g.
-// "plugins/ingress") into dir, the way make build lays them out. A first-party stack (a
-// folder under plugins/) is built into lab, so it becomes a link lab-plugin-<folder> to
-// lab. Any other main package builds to lab-plugin-<folder name>, or to the name given
+// Build compiles ./cmd/lab, ./cmd/lab-plugins and the given plugins (paths relative to the
+// repository, e.g. "plugins/ingress") into dir, the way make build lays them out. A
+// first-party stack (a folder under plugins/) is built into lab-plugins, so it becomes a
+// link lab-plugin-<folder> to lab-plugins. Any other main package builds to lab-plugin-<folder name>, or to the name given
 // after "=" ("e2e/testplugins/testkit=lab-plugin-alpha"). The Go build cache makes
 // repeated builds cheap.
 func Build(dir string, pkgs ...string) error {
@@ -19,7 +19,7 @@ func Build(dir string, pkgs ...string) error {
 	if err != nil {
 		return err
 	}
-	if err := goBuild(root, root, filepath.Join(dir, "lab"), "./cmd/lab"); err != nil {
+	if err := goBuild(root, root, dir+string(filepath.Separator), "./cmd/lab", "./cmd/lab-plugins"); err != nil {
 		return err
 	}
 	for _, p := range pkgs {
@@ -39,28 +39,29 @@ func Build(dir string, pkgs ...string) error {
 	return nil
 }
 
-// builtIn reports whether a package is one of the stacks the lab binary carries.
+// builtIn reports whether a package is one of the stacks lab-plugins carries.
 func builtIn(pkg string) bool {
 	return strings.HasPrefix(filepath.ToSlash(filepath.Clean(pkg)), "plugins/")
 }
 
-// link makes dir/name start dir/lab as a plugin, as make build does.
+// link makes dir/name start dir/lab-plugins as a plugin, as make build does.
 func link(dir, name string) error {
 	path := filepath.Join(dir, name)
 	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	return os.Symlink("lab", path)
+	return os.Symlink("lab-plugins", path)
 }
 
-// goBuild builds pkg, relative to dir, in the workspace of root.
-func goBuild(root, dir, out, pkg string) error {
-	cmd := exec.Command("go", "build", "-o", out, pkg)
+// goBuild builds pkgs, relative to dir, in the workspace of root; out is the binary, or a
+// folder (ending in a separator) for several.
+func goBuild(root, dir, out string, pkgs ...string) error {
+	cmd := exec.Command("go", append([]string{"build", "-o", out}, pkgs...)...)
 	cmd.Dir = dir
 	// As make build does (see the Makefile for why no cgo).
 	cmd.Env = append(os.Environ(), "GOWORK="+filepath.Join(root, "go.work"), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %w\n%s", pkg, err, lastLines(string(b), 30))
+		return fmt.Errorf("go build %s: %w\n%s", strings.Join(pkgs, " "), err, lastLines(string(b), 30))
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package process
 
 import (
 	"bufio"
@@ -8,16 +8,16 @@ import (
 	"syscall"
 )
 
-// dropInitPages unmaps from this process the pages of its own binary that package
-// initialisation touched. Initialising Helm, client-go, k3d and the rest touches code and
-// read-only data spread over the whole 75 MB binary, and the kernel maps each touched page
-// cache folio (ext4 caches a binary in large folios) whole: a lab process starts with 40
-// to 50 MB of the binary resident, most of it never used again. MADV_DONTNEED on a
+// DropInitPages unmaps from this process the pages of its own binary that package
+// initialisation touched. Initialising Helm, client-go and the rest touches code and
+// read-only data spread over the whole binary (60 to 75 MB), and the kernel maps each
+// touched page cache folio (ext4 caches a binary in large folios) whole: a lab process
+// starts with 30 to 50 MB of its binary resident, most of it never used again. MADV_DONTNEED on a
 // private file mapping only drops this process's page table entries: the pages stay in
 // the shared page cache, and one used later comes back with a minor fault, no disk read.
 // A mapping holding a page the process wrote (its data, or what a dynamic loader
 // relocated before making it read-only) is left alone: dropping it would lose the write.
-func dropInitPages() {
+func DropInitPages() {
 	exe, err := os.Stat("/proc/self/exe")
 	if err != nil {
 		return

@@ -1,4 +1,4 @@
-package main
+package process
 
 import (
 	"os"
@@ -11,9 +11,9 @@ import (
 )
 
 // memoryLimit is the soft limit of the Go runtime's memory in every lab process, the host
-// and each built-in plugin (this binary), unless $GOMEMLIMIT sets another. lab aims at
-// each process under 80 MB resident (make bench), and 40 to 45 MB of that, at an install's
-// peak, is this binary's own pages the process maps (pages_linux.go). With the default
+// and each first-party plugin, unless $GOMEMLIMIT sets another. lab aims at each process
+// under 80 MB resident (make bench), and 35 to 50 MB of that, at an install's peak, is the
+// process's own binary mapped (pages_linux.go). With the default
 // GOGC alone a plugin's heap grows to twice its live set, 17 to 20 MB through an install
 // of argo-cd or kube-prometheus-stack with moments at 26 to 28 MB, and the process passes
 // 100 MB. At 32 MiB the collector runs more often only through those moments (no more
@@ -26,9 +26,8 @@ func init() {
 	}
 }
 
-// LAB_HEAPPROFILE=DIR makes every lab process (the host and each built-in plugin, which are
-// this binary) write DIR/<name>-<pid>.heap whenever its heap reaches a new high, so a peak
-// can be read with `go tool pprof` after the process ends, however it ends. A diagnostic
+// LAB_HEAPPROFILE=DIR makes every lab process (the host and each first-party plugin)
+// write DIR/<name>-<pid>.heap whenever its heap reaches a new high, so a peak can be read with `go tool pprof` after the process ends, however it ends. A diagnostic
 // for the memory figures of make bench; off unless set.
 func init() {
 	if dir := os.Getenv("LAB_HEAPPROFILE"); dir != "" {
