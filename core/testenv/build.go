@@ -11,9 +11,10 @@ import (
 // Build compiles ./cmd/lab, ./cmd/lab-plugins and the given plugins (paths relative to the
 // repository, e.g. "plugins/ingress") into dir, the way make build lays them out. A
 // first-party stack (a folder under plugins/) is built into lab-plugins, so it becomes a
-// link lab-plugin-<folder> to lab-plugins. Any other main package builds to lab-plugin-<folder name>, or to the name given
-// after "=" ("e2e/testplugins/testkit=lab-plugin-alpha"). The Go build cache makes
-// repeated builds cheap.
+// link lab-plugin-<folder> to lab-plugins. Any other main package builds to
+// lab-plugin-<folder name>, or to the name given after "=" (for example
+// "e2e/testplugins/testkit=lab-plugin-alpha"). The Go build cache makes repeated builds
+// cheap.
 func Build(dir string, pkgs ...string) error {
 	root, err := RepoRoot()
 	if err != nil {
