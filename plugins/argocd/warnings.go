@@ -1,6 +1,6 @@
 // Package argocd is the argocd stack of lab: Argo CD behind the ingress at
 // argocd.<domain>, with the lab's Git repository and the nexo AppProject. It runs as the
-// plugin lab-plugin-argocd, built into lab.
+// plugin lab-plugin-argocd, built into lab-plugins.
 package argocd
 
 import (
@@ -12,7 +12,8 @@ import (
 // quietFinalizer stops the warning Argo CD's finalizer brings: it has no path, and the API
 // server warns about it on every write of an Application; the name is Argo CD's, not lab's to
 // change. Other warnings still show. It is set when the plugin starts (New), not in an init
-// function, because the lab binary that carries this package is also the host.
+// function, because the binary that carries this package (lab-plugins) is every other
+// first-party stack's plugin too.
 func quietFinalizer() { rest.SetDefaultWarningHandler(warnings{}) }
 
 type warnings struct{}
