@@ -4,11 +4,12 @@
 // plugin, while each stack still runs in its own process. It is not the lab binary: a
 // plugin then initialises and maps none of the host's own packages (the k3d provider and
 // its Docker client, HCL, the CLI), which cost every plugin launch 15 to 20 ms and each
-// plugin process 6 to 8 MB of mapped binary. Third-party plugins are binaries of their own.
+// plugin process 6 to 9 MB of mapped binary. Third-party plugins are binaries of their own.
 package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -40,17 +41,8 @@ func main() {
 	serve, ok := stacks[name]
 	if !ok {
 		fmt.Fprintf(os.Stderr, "lab-plugins: started as %q; lab starts it as %s<stack>, one of %s\n",
-			filepath.Base(os.Args[0]), pluginhost.Prefix, strings.Join(names(), ", "))
+			filepath.Base(os.Args[0]), pluginhost.Prefix, strings.Join(slices.Sorted(maps.Keys(stacks)), ", "))
 		os.Exit(2)
 	}
 	serve()
-}
-
-func names() []string {
-	var out []string
-	for n := range stacks {
-		out = append(out, n)
-	}
-	slices.Sort(out)
-	return out
 }

@@ -12,9 +12,10 @@ import (
 // initialisation touched. Initialising Helm, client-go and the rest touches code and
 // read-only data spread over the whole binary (60 to 75 MB), and the kernel maps each
 // touched page cache folio (ext4 caches a binary in large folios) whole: a lab process
-// starts with 30 to 50 MB of its binary resident, most of it never used again. MADV_DONTNEED on a
-// private file mapping only drops this process's page table entries: the pages stay in
-// the shared page cache, and one used later comes back with a minor fault, no disk read.
+// starts with 30 to 50 MB of its binary resident, most of it never used again.
+// MADV_DONTNEED on a private file mapping only drops this process's page table entries:
+// the pages stay in the shared page cache, and one used later comes back with a minor
+// fault, no disk read.
 // A mapping holding a page the process wrote (its data, or what a dynamic loader
 // relocated before making it read-only) is left alone: dropping it would lose the write.
 func DropInitPages() {

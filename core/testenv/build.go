@@ -20,7 +20,7 @@ func Build(dir string, pkgs ...string) error {
 	if err != nil {
 		return err
 	}
-	if err := goBuild(root, root, dir+string(filepath.Separator), "./cmd/lab", "./cmd/lab-plugins"); err != nil {
+	if err := goBuild(root, root, dir+string(filepath.Separator), "./cmd/lab", "./cmd/"+pluginsBinary); err != nil {
 		return err
 	}
 	for _, p := range pkgs {
@@ -40,6 +40,9 @@ func Build(dir string, pkgs ...string) error {
 	return nil
 }
 
+// pluginsBinary is the multi-call binary of the first-party plugins (./cmd/lab-plugins).
+const pluginsBinary = "lab-plugins"
+
 // builtIn reports whether a package is one of the stacks lab-plugins carries.
 func builtIn(pkg string) bool {
 	return strings.HasPrefix(filepath.ToSlash(filepath.Clean(pkg)), "plugins/")
@@ -51,7 +54,7 @@ func link(dir, name string) error {
 	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	return os.Symlink("lab-plugins", path)
+	return os.Symlink(pluginsBinary, path)
 }
 
 // goBuild builds pkgs, relative to dir, in the workspace of root; out is the binary, or a

@@ -52,7 +52,7 @@ func BuildPlugin(t testing.TB, name string) string {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "lab-plugin-"+name)
 	if builtIn(pkg) {
-		if err = goBuild(root, root, filepath.Join(dir, "lab-plugins"), "./cmd/lab-plugins"); err == nil {
+		if err = goBuild(root, root, filepath.Join(dir, pluginsBinary), "./cmd/"+pluginsBinary); err == nil {
 			err = link(dir, filepath.Base(bin))
 		}
 	} else {
