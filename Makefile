@@ -63,7 +63,7 @@ chartkeys:
 	@for d in ../shared/refs/charts/*/; do \
 		[ -f $$d/values.yaml ] || continue; \
 		v=$$(awk '/^version:/{print $$2}' $$d/Chart.yaml); n=$$(awk '/^name:/{print $$2}' $$d/Chart.yaml); \
-		$(GO) run ./core/kube/chartkeys/cmd/chartkeys $$d > core/kube/chartkeys/keys/$$n-$$v.keys; done
+		$(GO) run ./core/helm/chartkeys/cmd/chartkeys $$d > core/helm/chartkeys/keys/$$n-$$v.keys; done
 
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '\.pb\.go$$')

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -187,7 +188,10 @@ func (e *Engine) installAll(ctx context.Context, st *state.Store, kc *kube.Clien
 	}
 	results := make([]StackResult, len(plan.stacks))
 	e.prelaunch(ctx, plan, byName, refresh)
-	verifier, verr := kc.NewVerifier()
+	// An unchanged stack is verified against what the cluster holds once the stacks it
+	// waited for are done: each install that finishes starts a new snapshot.
+	var verifier atomic.Pointer[kube.Verifier]
+	verifier.Store(kc.NewVerifier())
 	outcome := sync.Map{}
 	sem := make(chan struct{}, max(e.Parallelism, 1))
 	var wg sync.WaitGroup
@@ -199,13 +203,14 @@ func (e *Engine) installAll(ctx context.Context, st *state.Store, kc *kube.Clien
 			}
 			action := byName[s.Name].Action
 			res := e.skipIfBlocked(s, action, &outcome)
-			if res == nil && action == Unchanged && !refresh && verr == nil {
-				res = e.verify(ctx, verifier, s, plan.records[s.Name])
+			if res == nil && action == Unchanged && !refresh {
+				res = e.verify(ctx, verifier.Load(), s, plan.records[s.Name])
 			}
 			if res == nil {
 				res = e.whenFree(ctx, sem, s, func() *StackResult {
 					return e.install(ctx, st, conn, s, byName[s.Name].Action, plan.records[s.Name])
 				})
+				verifier.Store(kc.NewVerifier())
 			}
 			outcome.Store(s.Name, res.Outcome)
 			results[i] = *res

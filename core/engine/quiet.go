@@ -60,15 +60,7 @@ func (e *Engine) quiet(ctx context.Context, plan *Plan, conn sdk.Cluster, opts A
 
 // verifyAll verifies every stack at once, telling no one; ok is false when one drifted.
 func (e *Engine) verifyAll(ctx context.Context, kc *kube.Client, plan *Plan) ([]StackResult, bool) {
-	v, err := kc.NewVerifier()
-	if err != nil {
-		return nil, false
-	}
-	var all []sdk.Release
-	for _, s := range plan.stacks {
-		all = append(all, plan.records[s.Name].Releases...)
-	}
-	v.Prefetch(ctx, all)
+	v := kc.NewVerifier()
 	results := make([]StackResult, len(plan.stacks))
 	var drifted atomic.Bool
 	var wg sync.WaitGroup

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nexolab/lab/core/helm"
 	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/sdk"
 )
@@ -32,7 +33,7 @@ func (st *Stack[C]) Health(ctx context.Context, req *sdk.Request) (*sdk.Health, 
 	return h, nil
 }
 
-func (st *Stack[C]) checkRollouts(ctx context.Context, s *Session[C], h *sdk.Health, rels []kube.Release) {
+func (st *Stack[C]) checkRollouts(ctx context.Context, s *Session[C], h *sdk.Health, rels []helm.Release) {
 	rollouts := st.spec.Rollouts
 	if len(rollouts) == 0 {
 		for _, r := range rels {
@@ -48,7 +49,7 @@ func (st *Stack[C]) checkRollouts(ctx context.Context, s *Session[C], h *sdk.Hea
 			continue
 		}
 		if _, read := workloads[rel.Name]; !read && errs[rel.Name] == nil {
-			workloads[rel.Name], errs[rel.Name] = s.Kube.ReleaseWorkloads(ctx, rel.Name, rel.Namespace)
+			workloads[rel.Name], errs[rel.Name] = s.Helm.ReleaseWorkloads(ctx, rel.Name, rel.Namespace)
 		}
 		if err := errs[rel.Name]; err != nil {
 			h.Add(ro.Check, sdk.Unhealthy, "%v", err)
@@ -58,7 +59,7 @@ func (st *Stack[C]) checkRollouts(ctx context.Context, s *Session[C], h *sdk.Hea
 	}
 }
 
-func releaseOf(rels []kube.Release, name string) *kube.Release {
+func releaseOf(rels []helm.Release, name string) *helm.Release {
 	for i := range rels {
 		if name == "" || rels[i].Name == name {
 			return &rels[i]

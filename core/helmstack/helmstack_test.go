@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nexolab/lab/core/helm"
 	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/sdk"
 )
@@ -25,8 +26,8 @@ func testSpec() Spec[testConfig] {
 			}
 		},
 		Namespaces: func(*testConfig) []Namespace { return []Namespace{{Name: "t"}} },
-		Releases: func(s *Session[testConfig]) ([]kube.Release, error) {
-			return []kube.Release{{Name: "r", Namespace: "t", Chart: kube.Chart{Name: "c", Version: "1.0.0", Repository: "https://charts.example"},
+		Releases: func(s *Session[testConfig]) ([]helm.Release, error) {
+			return []helm.Release{{Name: "r", Namespace: "t", Chart: helm.Chart{Name: "c", Version: "1.0.0", Repository: "https://charts.example"},
 				Values: map[string]any{"size": s.Config.Size, "keep": true}}}, nil
 		},
 	}

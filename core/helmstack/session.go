@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/nexolab/lab/core/helm"
 	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/sdk"
 )
@@ -15,8 +16,9 @@ import (
 type Session[C any] struct {
 	Req    *sdk.Request
 	Config *C
-	// Kube is the cluster; nil when rendering without one.
+	// Kube is the cluster, and Helm its releases; both nil when rendering without one.
 	Kube *kube.Client
+	Helm *helm.Client
 	// DryRun is true while rendering: read the cluster, never write to it.
 	DryRun bool
 	// Values carries what Prepare found to Releases (a stored hash, a generated name).

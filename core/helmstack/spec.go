@@ -9,6 +9,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/nexolab/lab/core/helm"
 	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/sdk"
 )
@@ -32,10 +33,10 @@ type Spec[C any] struct {
 	Prepare func(ctx context.Context, s *Session[C]) error
 	// Releases are the charts and their values, installed in order; the user's `chart`
 	// blocks are merged in by chart name.
-	Releases func(s *Session[C]) ([]kube.Release, error)
+	Releases func(s *Session[C]) ([]helm.Release, error)
 	// Replaced are releases of the stack that the config no longer asks for (the other
 	// ingress controller): Install removes them, before Prepare and the releases.
-	Replaced func(cfg *C) []kube.Release
+	Replaced func(cfg *C) []helm.Release
 	// After runs once the charts are ready (objects of the charts' CRDs); it reports
 	// whether it changed anything.
 	After func(ctx context.Context, s *Session[C]) (bool, error)

@@ -8,6 +8,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/nexolab/lab/core/helm"
 	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/sdk"
 )
@@ -60,12 +61,12 @@ func (st *Stack[C]) Session(req *sdk.Request, dry bool) (*Session[C], error) {
 		}
 		return nil, err
 	}
-	s.Kube = c
+	s.Kube, s.Helm = c, helm.New(c)
 	return s, nil
 }
 
 // releases are the Spec's releases with the user's chart overrides merged in.
-func (st *Stack[C]) releases(s *Session[C]) ([]kube.Release, error) {
+func (st *Stack[C]) releases(s *Session[C]) ([]helm.Release, error) {
 	rels, err := st.spec.Releases(s)
 	if err != nil {
 		return nil, err
@@ -73,13 +74,13 @@ func (st *Stack[C]) releases(s *Session[C]) ([]kube.Release, error) {
 	for i, r := range rels {
 		o := s.Req.Charts[r.Chart.Name]
 		rels[i].Chart = r.Chart.Override(o)
-		rels[i].Values = kube.Merge(r.Values, o.Values)
+		rels[i].Values = helm.Merge(r.Values, o.Values)
 	}
 	return rels, nil
 }
 
 // prepared runs Prepare, then returns the releases.
-func (st *Stack[C]) prepared(ctx context.Context, s *Session[C]) ([]kube.Release, error) {
+func (st *Stack[C]) prepared(ctx context.Context, s *Session[C]) ([]helm.Release, error) {
 	if st.spec.Prepare != nil {
 		if err := st.spec.Prepare(ctx, s); err != nil {
 			return nil, err
@@ -115,7 +116,7 @@ func (st *Stack[C]) Install(ctx context.Context, req *sdk.Request) (*sdk.Result,
 		return nil, err
 	}
 	for _, r := range rels {
-		rel, err := s.Kube.Apply(ctx, req, r)
+		rel, err := s.Helm.Apply(ctx, req, r)
 		if err != nil {
 			return nil, err
 		}
@@ -140,7 +141,7 @@ func (st *Stack[C]) removeReplaced(ctx context.Context, s *Session[C]) (bool, er
 	}
 	changed := false
 	for _, r := range st.spec.Replaced(s.Config) {
-		removed, err := s.Kube.Uninstall(ctx, r.Name, r.Namespace)
+		removed, err := s.Helm.Uninstall(ctx, r.Name, r.Namespace)
 		if err != nil {
 			return false, err
 		}
@@ -166,7 +167,7 @@ func (st *Stack[C]) summary(s *Session[C], rels []sdk.Release) string {
 // Releases are the releases Install would apply, the user's chart blocks merged in, with
 // their values unmasked. It creates nothing: generated values that do not exist yet read
 // as Placeholder.
-func (st *Stack[C]) Releases(ctx context.Context, req *sdk.Request) ([]kube.Release, error) {
+func (st *Stack[C]) Releases(ctx context.Context, req *sdk.Request) ([]helm.Release, error) {
 	s, err := st.Session(req, true)
 	if err != nil {
 		return nil, err
@@ -212,7 +213,7 @@ func (st *Stack[C]) Uninstall(ctx context.Context, req *sdk.Request) (*sdk.Resul
 		res.Changed = true
 	}
 	for _, r := range slices.Backward(rels) {
-		removed, err := s.Kube.Uninstall(ctx, r.Name, r.Namespace)
+		removed, err := s.Helm.Uninstall(ctx, r.Name, r.Namespace)
 		if err != nil {
 			return nil, err
 		}

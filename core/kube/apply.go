@@ -64,7 +64,7 @@ func Decode(manifest string) ([]*unstructured.Unstructured, error) {
 // ApplyObject server-side applies one object and reports whether the cluster's object
 // changed (it is new, or its resourceVersion moved).
 func (c *Client) ApplyObject(ctx context.Context, ns string, obj *unstructured.Unstructured) (bool, error) {
-	ri, err := c.resourceFor(obj, ns)
+	ri, err := c.ResourceFor(obj, ns)
 	if err != nil {
 		return false, err
 	}
@@ -88,7 +88,7 @@ func (c *Client) ApplyObject(ctx context.Context, ns string, obj *unstructured.U
 
 // DeleteObject deletes one object; a missing object or kind is not an error.
 func (c *Client) DeleteObject(ctx context.Context, ns string, obj *unstructured.Unstructured) error {
-	ri, err := c.resourceFor(obj, ns)
+	ri, err := c.ResourceFor(obj, ns)
 	if meta.IsNoMatchError(err) {
 		return nil
 	}
@@ -111,7 +111,7 @@ func (c *Client) mapping(gvk schema.GroupVersionKind) (*meta.RESTMapping, error)
 	}
 	m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if meta.IsNoMatchError(err) {
-		c.forgetAPIs()
+		c.ForgetAPIs()
 		m, err = mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	}
 	if err != nil {
@@ -120,7 +120,9 @@ func (c *Client) mapping(gvk schema.GroupVersionKind) (*meta.RESTMapping, error)
 	return m, nil
 }
 
-func (c *Client) resourceFor(obj *unstructured.Unstructured, ns string) (dynamic.ResourceInterface, error) {
+// ResourceFor is the dynamic client of an object's resource, in ns when the object is
+// namespaced and names none.
+func (c *Client) ResourceFor(obj *unstructured.Unstructured, ns string) (dynamic.ResourceInterface, error) {
 	m, err := c.mapping(obj.GroupVersionKind())
 	if err != nil {
 		return nil, err

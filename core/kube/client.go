@@ -1,6 +1,7 @@
-// Package kube holds what every chart-based stack needs: Helm install-or-upgrade that only
-// acts when the chart or values changed, rollout waits through the API, namespaces with
-// quotas, generated secrets and workload checks.
+// Package kube is lab's client-go layer, shared by the host and every stack: objects
+// applied server-side, rollout waits through the API, namespaces with quotas, generated
+// secrets, workload checks and the no-op apply's Verifier. Helm releases are core/helm's;
+// this package does not link Helm, so neither does the host.
 package kube
 
 import (
@@ -21,16 +22,16 @@ import (
 	"github.com/nexolab/lab/core/sdk"
 )
 
-// Client talks to the lab's cluster through client-go and Helm.
+// Client talks to the lab's cluster through client-go.
 type Client struct {
 	Kube    kubernetes.Interface
 	Dynamic dynamic.Interface
 	Config  *rest.Config
 	Log     hclog.Logger
 
-	getter *restGetter
-	// Cache is the folder for downloaded charts and repository indexes.
-	Cache string
+	raw       *clientcmdapi.Config
+	context   string
+	discovery *sharedDiscovery
 }
 
 // Connect opens a client on the cluster of a request.
@@ -56,28 +57,13 @@ func Connect(c sdk.Cluster, log hclog.Logger) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{
-		Kube: kc, Dynamic: dc, Config: cfg, Log: log,
-		getter: &restGetter{config: cfg, raw: raw, context: c.Context, discovery: &sharedDiscovery{}},
-		Cache:  DefaultCache(),
-	}, nil
-}
-
-// restGetter gives Helm the cluster connection. Helm puts a release's objects in the
-// getter's namespace, so each release gets a getter of its namespace; all share one
-// discovery cache.
-type restGetter struct {
-	config    *rest.Config
-	raw       *clientcmdapi.Config
-	context   string
-	namespace string
-	discovery *sharedDiscovery
+	return &Client{Kube: kc, Dynamic: dc, Config: cfg, Log: log, raw: raw, context: c.Context, discovery: &sharedDiscovery{}}, nil
 }
 
 // sharedDiscovery is one discovery cache and one REST mapper over it for the whole
-// process. Building a mapper from discovery costs megabytes of allocations, and Helm asks
-// for one on every Build of a manifest (each hook, each release), as did every object lab
-// applied.
+// client, Helm's part included (core/helm). Building a mapper from discovery costs
+// megabytes of allocations, and Helm asks for one on every Build of a manifest (each hook,
+// each release), as did every object lab applied.
 type sharedDiscovery struct {
 	once   sync.Once
 	client discovery.CachedDiscoveryInterface
@@ -99,41 +85,24 @@ func (d *sharedDiscovery) init(cfg *rest.Config) error {
 	return d.err
 }
 
-// in returns the getter for a namespace.
-func (g *restGetter) in(namespace string) *restGetter {
-	c := *g
-	c.namespace = namespace
-	return &c
-}
-
-func (g *restGetter) ToRESTConfig() (*rest.Config, error) { return rest.CopyConfig(g.config), nil }
-
-func (g *restGetter) ToDiscoveryClient() (discovery.CachedDiscoveryInterface, error) {
-	if err := g.discovery.init(g.config); err != nil {
+// CachedDiscovery is the client's discovery of the cluster's APIs, cached.
+func (c *Client) CachedDiscovery() (discovery.CachedDiscoveryInterface, error) {
+	if err := c.discovery.init(c.Config); err != nil {
 		return nil, err
 	}
-	return g.discovery.client, nil
-}
-
-func (g *restGetter) ToRESTMapper() (meta.RESTMapper, error) {
-	if err := g.discovery.init(g.config); err != nil {
-		return nil, err
-	}
-	return g.discovery.shorts, nil
-}
-
-// forget drops the cached API resources and the mappings made from them, so that kinds of
-// CRDs created since map.
-func (g *restGetter) forget() {
-	if g.discovery.init(g.config) == nil {
-		g.discovery.mapper.Reset() // invalidates the discovery cache too
-	}
-}
-
-func (g *restGetter) ToRawKubeConfigLoader() clientcmd.ClientConfig {
-	overrides := &clientcmd.ConfigOverrides{Context: clientcmdapi.Context{Namespace: g.namespace}}
-	return clientcmd.NewNonInteractiveClientConfig(*g.raw, g.context, overrides, nil)
+	return c.discovery.client, nil
 }
 
 // Mapper maps kinds to resources, for applying objects of any kind.
-func (c *Client) Mapper() (meta.RESTMapper, error) { return c.getter.ToRESTMapper() }
+func (c *Client) Mapper() (meta.RESTMapper, error) {
+	if err := c.discovery.init(c.Config); err != nil {
+		return nil, err
+	}
+	return c.discovery.shorts, nil
+}
+
+// ClientConfig is the client's kubeconfig with namespace as its default namespace.
+func (c *Client) ClientConfig(namespace string) clientcmd.ClientConfig {
+	overrides := &clientcmd.ConfigOverrides{Context: clientcmdapi.Context{Namespace: namespace}}
+	return clientcmd.NewNonInteractiveClientConfig(*c.raw, c.context, overrides, nil)
+}

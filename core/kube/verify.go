@@ -18,20 +18,15 @@ import (
 
 // Verifier checks recorded releases the cheap way, for a no-op apply: the release
 // Secrets' labels (their metadata only, never the release bodies, which hold the whole
-// chart) and one list of each workload kind per namespace, shared by every release it
-// verifies. It is safe for concurrent use.
+// chart) and one cluster-wide list of each workload kind, read once, at the first Verify,
+// and shared by every release it verifies. Four requests whatever the number of stacks and
+// namespaces: per namespace, the full lab's no-op sent 24, and the API server's share of
+// its time grew with them. It is safe for concurrent use.
 type Verifier struct {
-	c    *Client
-	meta metadata.Interface
-	mu   sync.Mutex
-	ns   map[string]*namespaceView
-}
-
-// namespaceView is what the Verifier read of one namespace, once.
-type namespaceView struct {
+	c         *Client
 	once      sync.Once
-	releases  map[string]releaseHead // by release name
-	workloads map[string]Workload    // by "Kind/name"
+	releases  map[string]releaseHead // by "namespace/name"
+	workloads map[string]Workload    // by "Kind/namespace/name"
 	err       error
 }
 
@@ -41,27 +36,17 @@ type releaseHead struct {
 	status  string
 }
 
-// NewVerifier returns a Verifier on the client's cluster.
-func (c *Client) NewVerifier() (*Verifier, error) {
-	m, err := metadata.NewForConfig(c.Config)
-	if err != nil {
-		return nil, err
-	}
-	return &Verifier{c: c, meta: m, ns: map[string]*namespaceView{}}, nil
-}
+// NewVerifier returns a Verifier on the client's cluster; it reads nothing yet.
+func (c *Client) NewVerifier() *Verifier { return &Verifier{c: c} }
 
 // Verify reports whether a recorded release is deployed at its recorded revision with
-// every recorded workload rolled out; when not, the reason says what differs. A record
-// that names no workloads (made by an older lab) is verified by reading the release.
+// every recorded workload rolled out; when not, the reason says what differs. A release
+// that has no workloads (only custom resources, say) is verified by its labels alone.
 func (v *Verifier) Verify(ctx context.Context, rel sdk.Release) (bool, string, error) {
-	if len(rel.Workloads) == 0 {
-		return v.c.Verify(ctx, rel.Name, rel.Namespace, rel.Revision)
+	if v.once.Do(func() { v.err = v.read(ctx) }); v.err != nil {
+		return false, "", v.err
 	}
-	view := v.view(ctx, rel.Namespace)
-	if view.err != nil {
-		return false, "", view.err
-	}
-	head, ok := view.releases[rel.Name]
+	head, ok := v.releases[rel.Namespace+"/"+rel.Name]
 	switch {
 	case !ok:
 		return false, fmt.Sprintf("release %s is gone", rel.Name), nil
@@ -71,17 +56,10 @@ func (v *Verifier) Verify(ctx context.Context, rel sdk.Release) (bool, string, e
 		return false, fmt.Sprintf("release %s is %s", rel.Name, head.status), nil
 	}
 	for _, ref := range rel.Workloads {
-		kind, rest, _ := strings.Cut(ref, "/")
-		ns, name, _ := strings.Cut(rest, "/")
-		wv := view
-		if ns != rel.Namespace {
-			if wv = v.view(ctx, ns); wv.err != nil {
-				return false, "", wv.err
-			}
-		}
-		w, ok := wv.workloads[kind+"/"+name]
+		w, ok := v.workloads[ref]
 		if !ok {
-			return false, fmt.Sprintf("%s %s/%s (missing)", strings.ToLower(kind), ns, name), nil
+			kind, name, _ := strings.Cut(ref, "/")
+			return false, fmt.Sprintf("%s %s (missing)", strings.ToLower(kind), name), nil
 		}
 		if !w.Done {
 			return false, w.String(), nil
@@ -90,48 +68,14 @@ func (v *Verifier) Verify(ctx context.Context, rel sdk.Release) (bool, string, e
 	return true, "", nil
 }
 
-// Prefetch reads the namespaces every release of rels is verified in, all at once, so
-// that verifying a stack with releases in several namespaces waits for one read, not one
-// after another.
-func (v *Verifier) Prefetch(ctx context.Context, rels []sdk.Release) {
-	seen := map[string]bool{}
-	var wg sync.WaitGroup
-	read := func(ns string) {
-		if !seen[ns] {
-			seen[ns] = true
-			wg.Go(func() { v.view(ctx, ns) })
-		}
-	}
-	for _, rel := range rels {
-		if len(rel.Workloads) == 0 {
-			continue // verified by reading the release itself
-		}
-		read(rel.Namespace)
-		for _, ref := range rel.Workloads {
-			_, rest, _ := strings.Cut(ref, "/")
-			ns, _, _ := strings.Cut(rest, "/")
-			read(ns)
-		}
-	}
-	wg.Wait()
-}
-
-func (v *Verifier) view(ctx context.Context, ns string) *namespaceView {
-	v.mu.Lock()
-	view, ok := v.ns[ns]
-	if !ok {
-		view = &namespaceView{}
-		v.ns[ns] = view
-	}
-	v.mu.Unlock()
-	view.once.Do(func() { view.err = v.read(ctx, ns, view) })
-	return view
-}
-
 var secretsGVR = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
 
-// read lists a namespace's Helm release Secrets (metadata only) and its workloads.
-func (v *Verifier) read(ctx context.Context, ns string, view *namespaceView) error {
+// read lists the cluster's Helm release Secrets (metadata only) and its workloads.
+func (v *Verifier) read(ctx context.Context) error {
+	meta, err := metadata.NewForConfig(v.c.Config)
+	if err != nil {
+		return err
+	}
 	var (
 		secrets *metav1.PartialObjectMetadataList
 		deps    *appsv1.DeploymentList
@@ -141,40 +85,40 @@ func (v *Verifier) read(ctx context.Context, ns string, view *namespaceView) err
 	apps, all := v.c.Kube.AppsV1(), metav1.ListOptions{}
 	var g errgroup.Group // the four reads at once: a no-op apply is mostly waiting on them
 	g.Go(func() (err error) {
-		secrets, err = v.meta.Resource(secretsGVR).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: "owner=helm"})
+		secrets, err = meta.Resource(secretsGVR).List(ctx, metav1.ListOptions{LabelSelector: "owner=helm"})
 		if err != nil {
-			err = fmt.Errorf("release secrets of %s: %w", ns, err)
+			err = fmt.Errorf("release secrets: %w", err)
 		}
 		return err
 	})
-	g.Go(func() (err error) { deps, err = apps.Deployments(ns).List(ctx, all); return err })
-	g.Go(func() (err error) { sts, err = apps.StatefulSets(ns).List(ctx, all); return err })
-	g.Go(func() (err error) { dss, err = apps.DaemonSets(ns).List(ctx, all); return err })
+	g.Go(func() (err error) { deps, err = apps.Deployments("").List(ctx, all); return err })
+	g.Go(func() (err error) { sts, err = apps.StatefulSets("").List(ctx, all); return err })
+	g.Go(func() (err error) { dss, err = apps.DaemonSets("").List(ctx, all); return err })
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	view.releases = map[string]releaseHead{}
+	v.releases = map[string]releaseHead{}
 	for _, s := range secrets.Items {
-		name := s.Labels["name"]
+		key := s.Namespace + "/" + s.Labels["name"]
 		version, err := strconv.Atoi(s.Labels["version"])
-		if err != nil || name == "" {
+		if err != nil || s.Labels["name"] == "" {
 			continue
 		}
-		if head, ok := view.releases[name]; !ok || version > head.version {
-			view.releases[name] = releaseHead{version: version, status: s.Labels["status"]}
+		if head, ok := v.releases[key]; !ok || version > head.version {
+			v.releases[key] = releaseHead{version: version, status: s.Labels["status"]}
 		}
 	}
-	view.workloads = map[string]Workload{}
+	v.workloads = map[string]Workload{}
 	for i := range deps.Items {
-		view.add(deploymentState(&deps.Items[i]))
+		v.add(deploymentState(&deps.Items[i]))
 	}
 	for i := range sts.Items {
-		view.add(statefulSetState(&sts.Items[i]))
+		v.add(statefulSetState(&sts.Items[i]))
 	}
 	for i := range dss.Items {
-		view.add(daemonSetState(&dss.Items[i]))
+		v.add(daemonSetState(&dss.Items[i]))
 	}
 	return nil
 }
 
-func (view *namespaceView) add(w Workload) { view.workloads[w.Kind+"/"+w.Name] = w }
+func (v *Verifier) add(w Workload) { v.workloads[w.Kind+"/"+w.Namespace+"/"+w.Name] = w }

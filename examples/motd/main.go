@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/nexolab/lab/core/helm"
 	"github.com/nexolab/lab/core/helmstack"
 	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/sdk"
@@ -26,7 +27,7 @@ type Config struct {
 var files embed.FS
 
 // chart is the embedded chart; a `chart "motd" {}` block in lab.hcl can replace it.
-var chart = kube.Chart{Name: "motd", Version: "0.1.0", Embedded: must(fs.Sub(files, "chart"))}
+var chart = helm.Chart{Name: "motd", Version: "0.1.0", Embedded: must(fs.Sub(files, "chart"))}
 
 var page = kube.Container{Name: "echo", Replicas: 1, CPU: "10m", Memory: "16Mi", CPULimit: "100m", MemoryLimit: "32Mi"}
 
@@ -43,8 +44,8 @@ func New() *helmstack.Stack[Config] {
 			}
 		},
 		Namespaces: func(*Config) []helmstack.Namespace { return []helmstack.Namespace{{Name: "motd"}} },
-		Releases: func(s *helmstack.Session[Config]) ([]kube.Release, error) {
-			return []kube.Release{{Name: "motd", Namespace: "motd", Chart: chart, Values: map[string]any{
+		Releases: func(s *helmstack.Session[Config]) ([]helm.Release, error) {
+			return []helm.Release{{Name: "motd", Namespace: "motd", Chart: chart, Values: map[string]any{
 				"message": s.Config.Message, "replicas": s.Config.Replicas, "host": s.Host("motd"),
 				"resources": page.Resources(),
 			}}}, nil

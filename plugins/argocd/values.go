@@ -10,11 +10,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/nexolab/lab/core/helm"
 	"github.com/nexolab/lab/core/helmstack"
 	"github.com/nexolab/lab/core/kube"
 )
 
-var chart = kube.Chart{Repository: "https://argoproj.github.io/argo-helm", Name: "argo-cd", Version: "10.1.1"}
+var chart = helm.Chart{Repository: "https://argoproj.github.io/argo-helm", Name: "argo-cd", Version: "10.1.1"}
 
 // quota is the argocd row of the README's quota table.
 var quota = kube.Quota{RequestsCPU: "500m", RequestsMemory: "512Mi", LimitsCPU: "2", LimitsMemory: "2Gi"}
@@ -105,13 +106,13 @@ func ensureAdmin(ctx context.Context, s *session) (admin, error) {
 }
 
 // releases is the one Helm release of Argo CD.
-func releases(s *session) ([]kube.Release, error) {
+func releases(s *session) ([]helm.Release, error) {
 	adm, _ := s.Values[adminValue].(admin)
 	v, err := values(s.Config, s.Host("argocd"), adm)
 	if err != nil {
 		return nil, err
 	}
-	return []kube.Release{{
+	return []helm.Release{{
 		Name:      releaseName,
 		Namespace: namespace,
 		Chart:     chart,

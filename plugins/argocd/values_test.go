@@ -15,13 +15,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/nexolab/lab/core/helm"
+	"github.com/nexolab/lab/core/helm/chartkeys"
 	"github.com/nexolab/lab/core/kube"
-	"github.com/nexolab/lab/core/kube/chartkeys"
 	"github.com/nexolab/lab/core/sdk"
 )
 
 // releaseOf is the one release the stack renders for a request, without a cluster.
-func releaseOf(t *testing.T, req *sdk.Request) kube.Release {
+func releaseOf(t *testing.T, req *sdk.Request) helm.Release {
 	t.Helper()
 	if req.Config == nil {
 		req.Config = New().Config()
@@ -44,7 +45,7 @@ func TestValuesUseOnlyChartKeys(t *testing.T) {
 }
 
 func TestValuesPutServerBehindTheIngress(t *testing.T) {
-	out := kube.YAML(releaseOf(t, &sdk.Request{Lab: sdk.Lab{Domain: "nexo.local"}}).Values)
+	out := helm.YAML(releaseOf(t, &sdk.Request{Lab: sdk.Lab{Domain: "nexo.local"}}).Values)
 	var got struct {
 		Global  struct{ Domain string }
 		Configs struct {
@@ -140,7 +141,7 @@ func TestRenderWithoutClusterShowsNoSecret(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, charts, 1)
 	out := charts[0].ValuesYAML
-	assert.Contains(t, out, "argocdServerAdminPassword: "+kube.Masked)
+	assert.Contains(t, out, "argocdServerAdminPassword: "+helm.Masked)
 	assert.NotContains(t, out, "$2a$")
 	assert.Equal(t, "argo-cd", charts[0].Chart)
 	assert.Equal(t, "10.1.1", charts[0].Version)
@@ -252,7 +253,7 @@ func TestAdminPasswordIsAStableBcryptHash(t *testing.T) {
 	out := charts[0].ValuesYAML
 	assert.NotContains(t, out, string(password))
 	assert.NotContains(t, out, string(hash))
-	assert.Contains(t, out, "argocdServerAdminPassword: "+kube.Masked)
+	assert.Contains(t, out, "argocdServerAdminPassword: "+helm.Masked)
 
 	h, err := s.Health(ctx, req)
 	require.NoError(t, err)

@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/nexolab/lab/core/helm"
 	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/labca"
 	"github.com/nexolab/lab/core/sdk"
@@ -195,7 +196,7 @@ func TestLifecycleWithRealChart(t *testing.T) {
 	t.Run("uninstall keeps the data", func(t *testing.T) {
 		_, err := st.Uninstall(ctx, req)
 		require.NoError(t, err)
-		rel, err := c.Deployed(releaseName, ns)
+		rel, err := helm.New(c).Deployed(releaseName, ns)
 		require.NoError(t, err)
 		assert.Nil(t, rel, "the release is gone")
 		for _, app := range []string{"nexo-local", "nexo-qa", "nexo-staging"} {

@@ -1,13 +1,14 @@
 package harbor
 
 import (
+	"github.com/nexolab/lab/core/helm"
 	"github.com/nexolab/lab/core/kube"
 )
 
-var chart = kube.Chart{Repository: "https://helm.goharbor.io", Name: "harbor", Version: "1.19.1"}
+var chart = helm.Chart{Repository: "https://helm.goharbor.io", Name: "harbor", Version: "1.19.1"}
 
-func releases(s *session) ([]kube.Release, error) {
-	return []kube.Release{{Name: releaseName, Namespace: s.Config.Namespace, Chart: chart, Values: values(s)}}, nil
+func releases(s *session) ([]helm.Release, error) {
+	return []helm.Release{{Name: releaseName, Namespace: s.Config.Namespace, Chart: chart, Values: values(s)}}, nil
 }
 
 // values are the chart's values. Every generated secret comes from the Secrets of

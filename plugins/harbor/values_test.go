@@ -14,13 +14,14 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/nexolab/lab/core/helm"
+	"github.com/nexolab/lab/core/helm/chartkeys"
 	"github.com/nexolab/lab/core/kube"
-	"github.com/nexolab/lab/core/kube/chartkeys"
 	"github.com/nexolab/lab/core/sdk"
 	"github.com/nexolab/lab/core/testenv"
 )
 
-func releaseFor(t *testing.T, req *sdk.Request) kube.Release {
+func releaseFor(t *testing.T, req *sdk.Request) helm.Release {
 	t.Helper()
 	rels, err := New().Releases(context.Background(), req)
 	require.NoError(t, err)

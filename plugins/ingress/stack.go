@@ -3,6 +3,7 @@ package ingress
 import (
 	"context"
 
+	"github.com/nexolab/lab/core/helm"
 	"github.com/nexolab/lab/core/helmstack"
 	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/labca"
@@ -44,18 +45,18 @@ func New() *helmstack.Stack[Config] {
 		Namespaces: func(cfg *Config) []helmstack.Namespace {
 			return []helmstack.Namespace{{Name: cfg.Namespace, Quota: &quota}}
 		},
-		Replaced: func(cfg *Config) (out []kube.Release) {
+		Replaced: func(cfg *Config) (out []helm.Release) {
 			for _, c := range controllers {
 				if c.name != cfg.Controller {
-					out = append(out, kube.Release{Name: c.release, Namespace: cfg.Namespace})
+					out = append(out, helm.Release{Name: c.release, Namespace: cfg.Namespace})
 				}
 			}
 			return out
 		},
 		Prepare: serveCertificate,
-		Releases: func(s *session) ([]kube.Release, error) {
+		Releases: func(s *session) ([]helm.Release, error) {
 			ctl := controllers[s.Config.Controller]
-			return []kube.Release{{Name: ctl.release, Namespace: s.Config.Namespace, Chart: ctl.chart,
+			return []helm.Release{{Name: ctl.release, Namespace: s.Config.Namespace, Chart: ctl.chart,
 				Values: ctl.values(s.Config, s.Req.Lab.Domain, s.Simulated())}}, nil
 		},
 		Rollouts:  []helmstack.Rollout{{Check: "controller rollout"}},

@@ -1,11 +1,11 @@
 package ingress
 
-import "github.com/nexolab/lab/core/kube"
+import "github.com/nexolab/lab/core/helm"
 
 // controller is one ingress controller lab can install.
 type controller struct {
 	name, release, class string
-	chart                kube.Chart
+	chart                helm.Chart
 	values               func(cfg *Config, domain string, simulated bool) map[string]any
 	// probePort and probePath are the controller's health endpoint.
 	probePort, probePath string
@@ -14,9 +14,9 @@ type controller struct {
 // controllers by the name the controller attribute gives (its enum).
 var controllers = map[string]controller{
 	"nginx": {name: "nginx", release: "ingress-nginx", class: "nginx", values: nginxValues, probePort: "10254", probePath: "/healthz",
-		chart: kube.Chart{Repository: "https://kubernetes.github.io/ingress-nginx", Name: "ingress-nginx", Version: "4.15.1"}},
+		chart: helm.Chart{Repository: "https://kubernetes.github.io/ingress-nginx", Name: "ingress-nginx", Version: "4.15.1"}},
 	"traefik": {name: "traefik", release: "traefik", class: "traefik", values: traefikValues, probePort: "8080", probePath: "/ping",
-		chart: kube.Chart{Repository: "https://traefik.github.io/charts", Name: "traefik", Version: "41.3.0"}},
+		chart: helm.Chart{Repository: "https://traefik.github.io/charts", Name: "traefik", Version: "41.3.0"}},
 }
 
 // nginxValues runs the controller on every node with host ports 80 and 443: k3d's load

@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/nexolab/lab/core/kube"
-	"github.com/nexolab/lab/core/kube/chartkeys"
+	"github.com/nexolab/lab/core/helm"
+	"github.com/nexolab/lab/core/helm/chartkeys"
 	"github.com/nexolab/lab/core/sdk"
 )
 
@@ -33,7 +33,7 @@ func TestValuesUseOnlyChartKeys(t *testing.T) {
 }
 
 // releaseOf is the one release the stack renders for a request.
-func releaseOf(t *testing.T, req *sdk.Request) kube.Release {
+func releaseOf(t *testing.T, req *sdk.Request) helm.Release {
 	rels, err := New().Releases(context.Background(), req)
 	require.NoError(t, err)
 	require.Len(t, rels, 1)

@@ -1,6 +1,7 @@
 package logging
 
 import (
+	"github.com/nexolab/lab/core/helm"
 	"github.com/nexolab/lab/core/kube"
 )
 
@@ -16,13 +17,13 @@ const (
 )
 
 var (
-	operatorChart = kube.Chart{Repository: "https://helm.elastic.co", Name: "eck-operator", Version: "3.5.0"}
-	stackChart    = kube.Chart{Repository: "https://helm.elastic.co", Name: "eck-stack", Version: "0.20.0"}
+	operatorChart = helm.Chart{Repository: "https://helm.elastic.co", Name: "eck-operator", Version: "3.5.0"}
+	stackChart    = helm.Chart{Repository: "https://helm.elastic.co", Name: "eck-stack", Version: "0.20.0"}
 )
 
-func releases(s *session) ([]kube.Release, error) {
+func releases(s *session) ([]helm.Release, error) {
 	ns := s.Config.Namespace
-	return []kube.Release{
+	return []helm.Release{
 		{Name: operatorRelease, Namespace: ns, Chart: operatorChart, Values: operatorValues(s)},
 		{Name: stackRelease, Namespace: ns, Chart: stackChart, Values: map[string]any{
 			"eck-elasticsearch": elasticsearchValues(s.Config),

@@ -9,12 +9,13 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/nexolab/lab/core/helm"
+	"github.com/nexolab/lab/core/helm/chartkeys"
 	"github.com/nexolab/lab/core/kube"
-	"github.com/nexolab/lab/core/kube/chartkeys"
 	"github.com/nexolab/lab/core/sdk"
 )
 
-func releasesOf(t *testing.T, req *sdk.Request) []kube.Release {
+func releasesOf(t *testing.T, req *sdk.Request) []helm.Release {
 	rels, err := New().Releases(context.Background(), req)
 	require.NoError(t, err)
 	require.Len(t, rels, 2)

@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
 
+	"github.com/nexolab/lab/core/helm"
 	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/sdk"
 	"github.com/nexolab/lab/core/sdk/sdktest"
@@ -202,9 +203,9 @@ func TestInstallOnKwok(t *testing.T) {
 		require.Len(t, password, 24)
 		assert.Equal(t, "grafana", s.Labels[kube.CredentialsLabel], "listed by lab credentials")
 		assert.Equal(t, "admin", string(s.Data["username"]))
-		vals, err := c.ReleaseValues(releaseName, ns)
+		vals, err := helm.New(c).ReleaseValues(releaseName, ns)
 		require.NoError(t, err)
-		out := kube.YAML(vals)
+		out := helm.YAML(vals)
 		assert.NotContains(t, out, password)
 		assert.NotContains(t, out, "secret-token")
 		rendered, err := in.s.Render(ctx, in.req)
@@ -242,12 +243,12 @@ func TestInstallOnKwok(t *testing.T) {
 	t.Run("a bad dashboard file fails the install before anything changes", func(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(in.dir, "broken.json"), []byte(`{"title": "x", "panels": [}`), 0o644))
 		defer os.Remove(filepath.Join(in.dir, "broken.json"))
-		before, err := c.Deployed(releaseName, ns)
+		before, err := helm.New(c).Deployed(releaseName, ns)
 		require.NoError(t, err)
 		_, err = in.s.Install(ctx, in.req)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "broken.json")
-		after, err := c.Deployed(releaseName, ns)
+		after, err := helm.New(c).Deployed(releaseName, ns)
 		require.NoError(t, err)
 		assert.Equal(t, before.Version, after.Version)
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/nexolab/lab/core/helm"
 	"github.com/nexolab/lab/core/helmstack"
 	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/sdk"
@@ -64,7 +65,7 @@ func New() *Stack {
 			return []helmstack.Namespace{{Name: cfg.Namespace, Quota: &quota, Data: true}}
 		},
 		Prepare:  prepare,
-		Releases: func(s *session) ([]kube.Release, error) { return []kube.Release{release(s)}, nil },
+		Releases: func(s *session) ([]helm.Release, error) { return []helm.Release{release(s)}, nil },
 		After:    after,
 		Rollouts: []helmstack.Rollout{
 			{Check: "operator rollout", Name: operatorName},

@@ -8,6 +8,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/nexolab/lab/core/helm"
 	"github.com/nexolab/lab/core/kube"
 )
 
@@ -32,11 +33,11 @@ const (
 	folderAnnotation = "grafana_folder"
 )
 
-var chart = kube.Chart{Repository: "https://prometheus-community.github.io/helm-charts", Name: "kube-prometheus-stack", Version: "88.5.3"}
+var chart = helm.Chart{Repository: "https://prometheus-community.github.io/helm-charts", Name: "kube-prometheus-stack", Version: "88.5.3"}
 
 // release is the Helm release the config asks for; the kit merges the user's chart block.
-func release(s *session) kube.Release {
-	return kube.Release{
+func release(s *session) helm.Release {
+	return helm.Release{
 		Name:        releaseName,
 		Namespace:   s.Config.Namespace,
 		Chart:       chart,

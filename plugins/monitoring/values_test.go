@@ -13,8 +13,9 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/nexolab/lab/core/helm"
+	"github.com/nexolab/lab/core/helm/chartkeys"
 	"github.com/nexolab/lab/core/kube"
-	"github.com/nexolab/lab/core/kube/chartkeys"
 	"github.com/nexolab/lab/core/sdk"
 )
 
@@ -33,7 +34,7 @@ func requestFor(cfg *Config, provider string) *sdk.Request {
 }
 
 // releaseFor is the release Install would apply, the user's chart block merged in.
-func releaseFor(t *testing.T, req *sdk.Request) kube.Release {
+func releaseFor(t *testing.T, req *sdk.Request) helm.Release {
 	t.Helper()
 	rels, err := New().Releases(t.Context(), req)
 	require.NoError(t, err)
@@ -119,7 +120,7 @@ func nested(path string) map[string]any {
 func TestNoSecretInValues(t *testing.T) {
 	cfg := configs()["everything on"]
 	req := requestFor(cfg, "k3d")
-	out := kube.YAML(releaseFor(t, req).Values)
+	out := helm.YAML(releaseFor(t, req).Values)
 	assert.NotContains(t, out, "secret-token")
 	assert.NotContains(t, out, "adminPassword")
 	g := releaseFor(t, req).Values["grafana"].(map[string]any)
@@ -147,7 +148,7 @@ func TestAlertmanagerReceiver(t *testing.T) {
 	assert.Equal(t, []any{webhookSecret}, spec["secrets"], "the Secret is mounted where url_file points")
 	sum := spec["podMetadata"].(map[string]any)["annotations"].(map[string]any)["lab.nexolab.dev/webhook-url-sha256"]
 	assert.Regexp(t, `^[0-9a-f]{16}$`, sum, "a new URL rolls Alertmanager")
-	assert.NotContains(t, kube.YAML(spec), "hooks.example.com")
+	assert.NotContains(t, helm.YAML(spec), "hooks.example.com")
 }
 
 func TestPrometheusSpec(t *testing.T) {

@@ -203,7 +203,7 @@ func switchDelivery(ctx context.Context, s *session) error {
 		return nil
 	}
 	for _, r := range appReleases(s) {
-		removed, err := s.Kube.Uninstall(ctx, r.Name, r.Namespace)
+		removed, err := s.Helm.Uninstall(ctx, r.Name, r.Namespace)
 		if err != nil {
 			return err
 		}

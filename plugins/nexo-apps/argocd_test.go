@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/nexolab/lab/core/helm"
 	"github.com/nexolab/lab/core/sdk"
 	"github.com/nexolab/lab/core/testenv"
 )
@@ -86,7 +87,7 @@ func TestArgoCDDelivery(t *testing.T) {
 		"nexo-fe-qa":      {repo, "apps/nexo-fe", "values-qa.yaml", "nexo-qa", "nexo", "auto"},
 		"nexo-be-qa":      {repo, "apps/nexo-be", "values-qa.yaml", "nexo-qa", "nexo", "auto"},
 	}, got)
-	rel, err := c.Deployed("nexo-be-qa", "nexo-qa")
+	rel, err := helm.New(c).Deployed("nexo-be-qa", "nexo-qa")
 	require.NoError(t, err)
 	assert.Nil(t, rel, "Argo CD, not Helm, delivers the applications")
 	sec, err := c.Kube.CoreV1().Secrets("nexo-qa").Get(ctx, beSecret, metav1.GetOptions{})
@@ -112,7 +113,7 @@ func TestArgoCDDelivery(t *testing.T) {
 	apps, err = c.Dynamic.Resource(applicationsGVR).Namespace(argocdNamespace).List(ctx, metav1.ListOptions{})
 	require.NoError(t, err)
 	assert.Empty(t, apps.Items)
-	rel, err = c.Deployed("nexo-be-local", "nexo-local")
+	rel, err = helm.New(c).Deployed("nexo-be-local", "nexo-local")
 	require.NoError(t, err)
 	assert.NotNil(t, rel, "Helm delivers them now")
 }

@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/nexolab/lab/core/helm"
 	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/sdk"
 	"github.com/nexolab/lab/core/sdk/sdktest"
@@ -230,10 +231,10 @@ func TestNoPasswordInValuesOrConfigMaps(t *testing.T) {
 	require.Len(t, rels, 3+2*4)
 	var texts []string
 	for _, r := range rels {
-		texts = append(texts, kube.YAML(r.Values))
-		rel, err := c.Deployed(r.Name, r.Namespace)
+		texts = append(texts, helm.YAML(r.Values))
+		rel, err := helm.New(c).Deployed(r.Name, r.Namespace)
 		require.NoError(t, err)
-		texts = append(texts, kube.YAML(rel.Config), rel.Manifest)
+		texts = append(texts, helm.YAML(rel.Config), rel.Manifest)
 	}
 	cms, err := c.Kube.CoreV1().ConfigMaps("").List(ctx, metav1.ListOptions{LabelSelector: kube.StackLabel + "=nexo-apps"})
 	require.NoError(t, err)

@@ -9,6 +9,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/nexolab/lab/core/helm"
 	"github.com/nexolab/lab/core/helmstack"
 	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/sdk"
@@ -38,7 +39,7 @@ func New() *helmstack.Stack[Config] {
 		Validate:   validate,
 		Namespaces: namespacesOf,
 		Prepare:    prepare,
-		Releases: func(s *session) ([]kube.Release, error) {
+		Releases: func(s *session) ([]helm.Release, error) {
 			rels := dataReleases(s)
 			if !byArgoCD(s) {
 				rels = append(rels, appReleases(s)...)
@@ -79,7 +80,7 @@ func namespacesOf(cfg *Config) []helmstack.Namespace {
 // prepare finds where the charts and theme are and how the applications are delivered,
 // removes environments no longer listed, and makes the Secrets and platform objects.
 func prepare(ctx context.Context, s *session) error {
-	dir, err := charts.Dir(kube.DefaultCache())
+	dir, err := charts.Dir(helm.DefaultCache())
 	if err != nil {
 		return fmt.Errorf("embedded charts: %w", err)
 	}
@@ -131,7 +132,7 @@ func removeEnvironments(ctx context.Context, s *session) error {
 	for _, ns := range gone {
 		slot := strings.TrimPrefix(ns, "nexo-")
 		for _, app := range []string{"nexo-be", "nexo-fe"} {
-			if _, err := s.Kube.Uninstall(ctx, app+"-"+slot, ns); err != nil {
+			if _, err := s.Helm.Uninstall(ctx, app+"-"+slot, ns); err != nil {
 				return err
 			}
 		}

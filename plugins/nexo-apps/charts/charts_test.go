@@ -8,7 +8,7 @@ import (
 	"helm.sh/helm/v3/pkg/lint"
 	"helm.sh/helm/v3/pkg/lint/support"
 
-	"github.com/nexolab/lab/core/kube/chartkeys"
+	"github.com/nexolab/lab/core/helm/chartkeys"
 )
 
 // Every chart passes what `helm lint` checks (Helm's own linter, strict: warnings fail),

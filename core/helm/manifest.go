@@ -1,9 +1,10 @@
-package kube
+package helm
 
 import (
 	"slices"
 	"strings"
 
+	"github.com/nexolab/lab/core/kube"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -117,7 +118,7 @@ func objectsOf(manifest string, kinds ...string) ([]*unstructured.Unstructured, 
 		if d.kind != "" && !slices.Contains(kinds, d.kind) {
 			continue
 		}
-		objs, err := Decode(d.text)
+		objs, err := kube.Decode(d.text)
 		if err != nil {
 			return nil, err
 		}

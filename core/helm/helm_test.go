@@ -1,4 +1,4 @@
-package kube_test
+package helm_test
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
+	"github.com/nexolab/lab/core/helm"
 	"github.com/nexolab/lab/core/kube"
 	"github.com/nexolab/lab/core/sdk"
 	"github.com/nexolab/lab/core/testenv"
@@ -58,19 +59,20 @@ func templatedCRD(plural, kind string) string {
 }
 
 // writeChart writes a chart folder with the given files (path: content) and returns it.
-func writeChart(t *testing.T, name string, files map[string]string) kube.Chart {
+func writeChart(t *testing.T, name string, files map[string]string) helm.Chart {
 	dir := filepath.Join(t.TempDir(), name)
 	files["Chart.yaml"] = "apiVersion: v2\nname: " + name + "\nversion: 1.0.0\n"
 	for p, content := range files {
 		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(dir, p), []byte(content), 0o644))
 	}
-	return kube.Chart{Name: name, Version: "1.0.0", Repository: dir}
+	return helm.Chart{Name: name, Version: "1.0.0", Repository: dir}
 }
 
-func connect(t *testing.T) (*kube.Client, *sdk.Request, context.Context) {
-	c, err := kube.Connect(cluster.Conn, nil)
+func connect(t *testing.T) (*helm.Client, *sdk.Request, context.Context) {
+	kc, err := kube.Connect(cluster.Conn, nil)
 	require.NoError(t, err)
+	c := helm.New(kc)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	return c, &sdk.Request{Cluster: cluster.Conn}, ctx
@@ -88,7 +90,7 @@ func TestInstallCreatesTheChartsCRDs(t *testing.T) {
 		"crds/gadgets.yaml":      crd("gadgets", "Gadget", "chart"),
 		"templates/objects.yaml": "apiVersion: test.lab.io/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 3}\n---\napiVersion: test.lab.io/v1\nkind: Gadget\nmetadata: {name: g1}\n",
 	})
-	out, err := c.Apply(ctx, req, kube.Release{Name: "crdchart", Namespace: "crdtest", Chart: ch})
+	out, err := c.Apply(ctx, req, helm.Release{Name: "crdchart", Namespace: "crdtest", Chart: ch})
 	require.NoError(t, err)
 	assert.True(t, out.Changed)
 
@@ -115,7 +117,7 @@ func TestInstallOfAWrongTypeFailsWithTheServersMessage(t *testing.T) {
 	ch := writeChart(t, "badchart", map[string]string{
 		"templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bad}\ndata: {count: [1, 2]}\n",
 	})
-	_, err := c.Apply(ctx, req, kube.Release{Name: "badchart", Namespace: "badtest", Chart: ch, Timeout: time.Minute})
+	_, err := c.Apply(ctx, req, helm.Release{Name: "badchart", Namespace: "badtest", Chart: ch, Timeout: time.Minute})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "ConfigMap.data")
 	_, err = c.Kube.CoreV1().ConfigMaps("badtest").Get(ctx, "bad", metav1.GetOptions{})
@@ -137,7 +139,7 @@ func TestTemplatedCRDsApplyBeforeTheChartsObjects(t *testing.T) {
 		require.NoError(t, err)
 		return got.GetAnnotations()["note"]
 	}
-	rel := kube.Release{Name: "tplcrds", Namespace: "tplcrds", Chart: ch, Values: map[string]any{"note": "one"}}
+	rel := helm.Release{Name: "tplcrds", Namespace: "tplcrds", Chart: ch, Values: map[string]any{"note": "one"}}
 	_, err := c.Apply(ctx, req, rel)
 	require.NoError(t, err)
 	assert.Equal(t, "one", note())
@@ -169,7 +171,7 @@ func TestHelmUpgradeAdoptsTheCRDsLabApplied(t *testing.T) {
 	ch := writeChart(t, "adopted", map[string]string{
 		"templates/crd.yaml": templatedCRD("gears", "Gear"),
 	})
-	rel := kube.Release{Name: "adopted", Namespace: "adopted", Chart: ch, Values: map[string]any{"note": "lab"}}
+	rel := helm.Release{Name: "adopted", Namespace: "adopted", Chart: ch, Values: map[string]any{"note": "lab"}}
 	_, err := c.Apply(ctx, req, rel)
 	require.NoError(t, err)
 
@@ -207,7 +209,7 @@ func TestAnEarlierReleaseKeepsItsTemplatedCRDs(t *testing.T) {
 	_, err = in.RunWithContext(ctx, loaded, map[string]any{"note": "one"})
 	require.NoError(t, err)
 
-	_, err = c.Apply(ctx, req, kube.Release{Name: "oldcrds", Namespace: "oldcrds", Chart: ch, Values: map[string]any{"note": "two"}})
+	_, err = c.Apply(ctx, req, helm.Release{Name: "oldcrds", Namespace: "oldcrds", Chart: ch, Values: map[string]any{"note": "two"}})
 	require.NoError(t, err)
 	deployed, err := c.Deployed("oldcrds", "oldcrds")
 	require.NoError(t, err)

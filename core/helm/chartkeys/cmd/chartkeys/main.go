@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/nexolab/lab/core/kube/chartkeys"
+	"github.com/nexolab/lab/core/helm/chartkeys"
 )
 
 func main() {
