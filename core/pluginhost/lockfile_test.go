@@ -70,7 +70,7 @@ func TestLaunchRunsTheFileItChecked(t *testing.T) {
 	require.NoError(t, os.WriteFile(swap, script("swapped-ran"), 0o755))
 	require.NoError(t, os.Rename(swap, bin))
 
-	_, err = launch(context.Background(), "alpha", bin, f, fileSum(t, bin), hclog.NewNullLogger())
+	_, err = launch(context.Background(), "alpha", bin, f, fileSum(t, bin), "", hclog.NewNullLogger())
 	require.Error(t, err, "a shell script is no plugin")
 	assert.FileExists(t, filepath.Join(dir, "checked-ran"))
 	assert.NoFileExists(t, filepath.Join(dir, "swapped-ran"), "the swapped binary never ran")
