@@ -37,6 +37,7 @@ var stacks = map[string]func(){
 
 func main() {
 	process.DropInitPages()
+	process.Collect()
 	name, _ := strings.CutPrefix(filepath.Base(os.Args[0]), pluginhost.Prefix)
 	serve, ok := stacks[name]
 	if !ok {

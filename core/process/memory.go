@@ -11,27 +11,38 @@ import (
 )
 
 // memoryLimit is the soft limit of the Go runtime's memory in every lab process, the host
-// and each first-party plugin, and with neither $GOMEMLIMIT nor $GOGC set it is the only
-// thing that starts a collection (GOGC off). lab aims at each process under 80 MB
-// resident (make bench), and 35 to 50 MB of that, at an install's peak, is the process's
-// own binary mapped (pages_linux.go).
-//   - A plugin's live heap reaches 26 to 28 MB while Helm renders argo-cd or
-//     kube-prometheus-stack: there the limit binds whatever GOGC says, and with the
-//     default GOGC alone the process passes 100 MB.
-//   - Everywhere else GOGC=100 only collected early and often: package initialisation
-//     allocates 10 MB from a 4 MB first goal, and collecting through it was a third of the
-//     CPU of a no-op apply or of a plugin's launch. With GOGC off a no-op apply took 25 ms
-//     less CPU and a plugin's launch 10 to 20 ms less; the smaller stacks' peaks rose by 4
-//     to 8 MB, the largest not at all.
+// and each first-party plugin, unless $GOMEMLIMIT sets another. lab aims at each process
+// under 80 MB resident (make bench), and 35 to 50 MB of that, at an install's peak, is the
+// process's own binary mapped (pages_linux.go). A plugin's live heap reaches 26 to 28 MB
+// while Helm renders argo-cd or kube-prometheus-stack: there the limit binds, and with the
+// default GOGC alone the process passes 100 MB.
+//
+// Unless $GOGC is set, the collector is off (the limit alone starts a collection) while
+// packages initialise and, in the host, throughout: initialisation allocates 10 MB from a
+// 4 MB first goal, and collecting through it was a third of the CPU of a no-op apply and
+// of a plugin's launch. A plugin turns GOGC=100 back on once it starts (Collect).
 const memoryLimit = 32 << 20
+
+// gcOff: this package turned the collector off.
+var gcOff bool
 
 func init() {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
 	debug.SetMemoryLimit(memoryLimit)
-	if os.Getenv("GOGC") == "" {
+	if gcOff = os.Getenv("GOGC") == ""; gcOff {
 		debug.SetGCPercent(-1)
+	}
+}
+
+// Collect turns the collector back on at GOGC=100 where init turned it off. A plugin's
+// main calls it: through an install a heap at twice the live set stays below the limit
+// most of the time, where with the limit alone every plugin held 4 to 8 MB more at its
+// peak (make bench). The host, which holds little for long, keeps the limit alone.
+func Collect() {
+	if gcOff {
+		debug.SetGCPercent(100)
 	}
 }
 

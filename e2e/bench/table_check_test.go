@@ -29,6 +29,11 @@ func TestTableMarksMisses(t *testing.T) {
 	if strings.Contains(b.String(), "fine") || strings.Contains(b.String(), "no goal") {
 		t.Errorf("a met figure is listed as missed:\n%s", b.String())
 	}
+	b.Reset()
+	printMisses(&b, figs[2:])
+	if b.String() != "Every goal is met.\n" {
+		t.Errorf("with no miss, the misses say %q", b.String())
+	}
 	if m := median([]float64{9, 1, 2}); m != 2 {
 		t.Errorf("median of 9, 1, 2 = %v", m)
 	}

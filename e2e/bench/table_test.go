@@ -59,18 +59,24 @@ func printTable(w io.Writer, figs []figure) {
 	tw.Flush()
 }
 
-// printMisses writes one line per figure that misses a goal, saying by how much.
+// printMisses writes one line per figure that misses a goal, saying by how much, or that
+// every goal is met.
 func printMisses(w io.Writer, figs []figure) {
-	fmt.Fprintln(w, "Missed goals:")
+	var lines []string
 	for _, f := range figs {
 		if f.goal > 0 && f.lab > f.goal {
-			fmt.Fprintf(w, "- %s: %s, %s over its goal of %s (%.1fx)\n", f.name, amount(f.lab, f.unit),
-				amount(f.lab-f.goal, f.unit), amount(f.goal, f.unit), f.lab/f.goal)
+			lines = append(lines, fmt.Sprintf("- %s: %s, %s over its goal of %s (%.1fx)", f.name, amount(f.lab, f.unit),
+				amount(f.lab-f.goal, f.unit), amount(f.goal, f.unit), f.lab/f.goal))
 		}
 		if f.minRatio > 0 && f.ratio() < f.minRatio {
-			fmt.Fprintf(w, "- %s: peer/lab %.1fx (peer: %s), under its goal of %gx\n", f.name, f.ratio(), f.peerName, f.minRatio)
+			lines = append(lines, fmt.Sprintf("- %s: peer/lab %.1fx (peer: %s), under its goal of %gx", f.name, f.ratio(), f.peerName, f.minRatio))
 		}
 	}
+	if len(lines) == 0 {
+		fmt.Fprintln(w, "Every goal is met.")
+		return
+	}
+	fmt.Fprintln(w, "Missed goals:\n"+strings.Join(lines, "\n"))
 }
 
 func amount(v float64, unit string) string {
