@@ -100,7 +100,7 @@ func checkRollout(ctx context.Context, c *kube.Client, h *sdk.Health, ro Rollout
 	var pending, ready, short []string
 	for _, w := range ws {
 		if !w.Done {
-			pending = append(pending, describe(w))
+			pending = append(pending, w.String())
 			continue
 		}
 		if w.Kind != "DaemonSet" {
@@ -125,11 +125,4 @@ func checkRollout(ctx context.Context, c *kube.Client, h *sdk.Health, ro Rollout
 	default:
 		h.Add(ro.Check, sdk.Healthy, "%s", strings.Join(ready, ", "))
 	}
-}
-
-func describe(w kube.Workload) string {
-	if !w.Found {
-		return fmt.Sprintf("%s %s/%s (missing)", strings.ToLower(w.Kind), w.Namespace, w.Name)
-	}
-	return w.String()
 }

@@ -26,6 +26,9 @@ type Workload struct {
 }
 
 func (w Workload) String() string {
+	if !w.Found {
+		return fmt.Sprintf("%s %s/%s (missing)", strings.ToLower(w.Kind), w.Namespace, w.Name)
+	}
 	return fmt.Sprintf("%s %s/%s %d/%d ready", strings.ToLower(w.Kind), w.Namespace, w.Name, w.Ready, w.Desired)
 }
 
@@ -65,14 +68,11 @@ func (c *Client) WaitWorkloads(ctx context.Context, req *sdk.Request, step strin
 	}
 }
 
+// Describe lists workloads and their state, for a message.
 func Describe(ws []Workload) string {
 	parts := make([]string, len(ws))
 	for i, w := range ws {
-		if !w.Found {
-			parts[i] = fmt.Sprintf("%s %s/%s (missing)", strings.ToLower(w.Kind), w.Namespace, w.Name)
-		} else {
-			parts[i] = w.String()
-		}
+		parts[i] = w.String()
 	}
 	return strings.Join(parts, ", ")
 }
