@@ -102,9 +102,13 @@ func TestComponentThatCannotBindIsNamed(t *testing.T) {
 	defer cancel()
 	require.NoError(t, p.Create(ctx, cluster.CreateOptions{}))
 	t.Cleanup(func() { _ = p.Delete(context.Background(), cluster.DeleteOptions{}) })
+	// Holding the creation lock from the stop until the port is ours keeps a cluster that
+	// another test package creates meanwhile from picking the port the stop frees.
+	unlock, err := lockFile(ctx, createLock())
+	require.NoError(t, err)
 	require.NoError(t, p.Stop(ctx))
-
 	l, err := net.Listen("tcp", "0.0.0.0:"+p.ports(t)["kwokControllerPort"])
+	unlock()
 	require.NoError(t, err)
 	defer l.Close()
 	err = p.Start(ctx)
