@@ -291,11 +291,11 @@ func launch(ctx context.Context, name, path string, f *os.File, sum, sockets str
 
 // privateSocket: go-plugin talks to a plugin over a Unix socket, which the plugin puts in a
 // folder of the host's (socketDir, mode 0700), so that only this user can connect to it,
-// as only this user can read the host's kubeconfig or its memory. go-plugin's mutual TLS would add
-// nothing there, and it was more than half of a launch (one plugin alone: 88 ms with it, 32
-// to 41 without): each side makes a P-521 key and certificate and checks the other's, 16 ms
-// of the host's CPU and 28 to 30 of the plugin's per launch. On Windows the transport is TCP on localhost, which any local user reaches, and
-// mutual TLS stays.
+// as only this user can read the host's kubeconfig or its memory. go-plugin's mutual TLS
+// would add nothing there, and it was more than half of a launch (one plugin alone: 88 ms
+// with it, 22 to 41 without): each side makes a P-521 key and certificate and checks the
+// other's, 16 ms of the host's CPU and 28 to 30 of the plugin's per launch. On Windows the
+// transport is TCP on localhost, which any local user reaches, and mutual TLS stays.
 const privateSocket = runtime.GOOS != "windows"
 
 func connect(ctx context.Context, client *plugin.Client) (*Plugin, error) {
