@@ -128,13 +128,27 @@ func (p *Provider) Start(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
+	p.forgetExited()
 	if err := p.kwokctl(ctx, "start", "cluster"); err != nil {
 		return err
 	}
 	return p.Whole(ctx)
 }
 
-func (p *Provider) Stop(ctx context.Context) error { return p.kwokctl(ctx, "stop", "cluster") }
+// Stop stops the cluster and waits until its components have exited: kwokctl stop only
+// signals them (they take about 1.5 s), and a start meanwhile could not bind their ports.
+func (p *Provider) Stop(ctx context.Context) error {
+	pids := map[string]int{}
+	for _, c := range Components {
+		if pid := p.componentPid(c); pid > 0 {
+			pids[c] = pid
+		}
+	}
+	if err := p.kwokctl(ctx, "stop", "cluster"); err != nil {
+		return err
+	}
+	return p.waitExited(ctx, pids)
+}
 
 // Delete removes the cluster and its folder.
 func (p *Provider) Delete(ctx context.Context, _ cluster.DeleteOptions) error {

@@ -94,13 +94,61 @@ func (p *Provider) Whole(ctx context.Context) error {
 
 func (p *Provider) componentsRunning() error {
 	for _, c := range Components {
-		b, err := os.ReadFile(filepath.Join(p.dir(), "pids", c+".pid"))
-		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-		if err == nil && pid > 0 && syscall.Kill(pid, 0) == nil {
+		if pid := p.componentPid(c); pid > 0 && alive(pid) {
 			continue
 		}
 		return fmt.Errorf("kwok cluster %s: %s is not running; the last line of %s: %s",
 			p.cfg.Name, c, p.logPath(c), p.lastLogLine(c))
+	}
+	return nil
+}
+
+// componentPid is the process kwokctl recorded for a component, or 0.
+func (p *Provider) componentPid(component string) int {
+	b, err := os.ReadFile(filepath.Join(p.dir(), "pids", component+".pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
+
+// forgetExited removes the pid files of components that have exited, so that kwokctl
+// starts them again: it takes a zombie for a running process, and where no init reaps
+// orphans (a container's first process, for one) a dead component stays a zombie.
+func (p *Provider) forgetExited() {
+	for _, c := range Components {
+		if pid := p.componentPid(c); pid > 0 && !alive(pid) {
+			_ = os.Remove(filepath.Join(p.dir(), "pids", c+".pid"))
+		}
+	}
+}
+
+// alive says whether a process runs; a zombie has exited and let go of its ports.
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	i := bytes.LastIndexByte(b, ')')
+	return err != nil || i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
+}
+
+// stopTimeout bounds waiting for stopped components to exit.
+const stopTimeout = 30 * time.Second
+
+// waitExited waits until every component that ran has exited, within stopTimeout.
+func (p *Provider) waitExited(ctx context.Context, pids map[string]int) error {
+	ctx, cancel := context.WithTimeout(ctx, stopTimeout)
+	defer cancel()
+	for c, pid := range pids {
+		for alive(pid) {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("kwok cluster %s: %s (pid %d) still runs after its stop: %w", p.cfg.Name, c, pid, ctx.Err())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
 	}
 	return nil
 }

@@ -109,7 +109,7 @@ func TestComponentThatCannotBindIsNamed(t *testing.T) {
 	require.NoError(t, p.Stop(ctx))
 	l, err := net.Listen("tcp", "0.0.0.0:"+p.ports(t)["kwokControllerPort"])
 	unlock()
-	require.NoError(t, err)
+	require.NoError(t, err, "the stop waits until its components have let go of their ports")
 	defer l.Close()
 	err = p.Start(ctx)
 	require.Error(t, err)
