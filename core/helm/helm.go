@@ -154,7 +154,7 @@ func (c *Client) finish(ctx context.Context, req *sdk.Request, rel *release.Rele
 		return err
 	}
 	for _, w := range refs {
-		out.Workloads = append(out.Workloads, w.Kind+"/"+w.Namespace+"/"+w.Name)
+		out.Workloads = append(out.Workloads, w.Ref())
 	}
 	return c.WaitWorkloads(ctx, req, "rollout "+rel.Name, refs)
 }

@@ -32,6 +32,16 @@ func (w Workload) String() string {
 	return fmt.Sprintf("%s %s/%s %d/%d ready", strings.ToLower(w.Kind), w.Namespace, w.Name, w.Ready, w.Desired)
 }
 
+// Ref names the workload in a release record (sdk.Release.Workloads): "Kind/namespace/name".
+func (w Workload) Ref() string { return w.Kind + "/" + w.Namespace + "/" + w.Name }
+
+// workloadOf is the workload a Ref names, not yet read.
+func workloadOf(ref string) Workload {
+	kind, rest, _ := strings.Cut(ref, "/")
+	ns, name, _ := strings.Cut(rest, "/")
+	return Workload{Kind: kind, Namespace: ns, Name: name}
+}
+
 // PollInterval is how often waits look at the cluster.
 var PollInterval = 500 * time.Millisecond
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -58,8 +57,7 @@ func (v *Verifier) Verify(ctx context.Context, rel sdk.Release) (bool, string, e
 	for _, ref := range rel.Workloads {
 		w, ok := v.workloads[ref]
 		if !ok {
-			kind, name, _ := strings.Cut(ref, "/")
-			return false, fmt.Sprintf("%s %s (missing)", strings.ToLower(kind), name), nil
+			return false, workloadOf(ref).String(), nil
 		}
 		if !w.Done {
 			return false, w.String(), nil
@@ -99,11 +97,12 @@ func (v *Verifier) read(ctx context.Context) error {
 	}
 	v.releases = map[string]releaseHead{}
 	for _, s := range secrets.Items {
-		key := s.Namespace + "/" + s.Labels["name"]
+		name := s.Labels["name"]
 		version, err := strconv.Atoi(s.Labels["version"])
-		if err != nil || s.Labels["name"] == "" {
+		if err != nil || name == "" {
 			continue
 		}
+		key := s.Namespace + "/" + name
 		if head, ok := v.releases[key]; !ok || version > head.version {
 			v.releases[key] = releaseHead{version: version, status: s.Labels["status"]}
 		}
@@ -121,4 +120,4 @@ func (v *Verifier) read(ctx context.Context) error {
 	return nil
 }
 
-func (v *Verifier) add(w Workload) { v.workloads[w.Kind+"/"+w.Namespace+"/"+w.Name] = w }
+func (v *Verifier) add(w Workload) { v.workloads[w.Ref()] = w }

@@ -226,7 +226,7 @@ func (h *Host) Stop(name string) {
 // Close ends every plugin process this host started.
 func (h *Host) Close() {
 	h.mu.Lock()
-	running := h.running
+	running, sockets := h.running, h.sockets
 	h.running, h.closed = map[string]*Plugin{}, true
 	h.mu.Unlock()
 	var wg sync.WaitGroup
@@ -234,8 +234,8 @@ func (h *Host) Close() {
 		wg.Go(func() { h.end(p) })
 	}
 	wg.Wait()
-	if h.sockets != "" {
-		_ = os.RemoveAll(h.sockets) // what ended plugins left there
+	if sockets != "" {
+		_ = os.RemoveAll(sockets) // what ended plugins left there
 	}
 }
 
@@ -245,6 +245,9 @@ func (h *Host) Close() {
 func (h *Host) socketDir() (string, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.closed { // Close has removed the folder, or will not see this one
+		return "", errClosed
+	}
 	if h.sockets != "" || !privateSocket {
 		return h.sockets, nil
 	}

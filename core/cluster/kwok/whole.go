@@ -103,9 +103,14 @@ func (p *Provider) componentsRunning() error {
 	return nil
 }
 
+// pidFile is where kwokctl records a component's process.
+func (p *Provider) pidFile(component string) string {
+	return filepath.Join(p.dir(), "pids", component+".pid")
+}
+
 // componentPid is the process kwokctl recorded for a component, or 0.
 func (p *Provider) componentPid(component string) int {
-	b, err := os.ReadFile(filepath.Join(p.dir(), "pids", component+".pid"))
+	b, err := os.ReadFile(p.pidFile(component))
 	if err != nil {
 		return 0
 	}
@@ -119,7 +124,7 @@ func (p *Provider) componentPid(component string) int {
 func (p *Provider) forgetExited() {
 	for _, c := range Components {
 		if pid := p.componentPid(c); pid > 0 && !alive(pid) {
-			_ = os.Remove(filepath.Join(p.dir(), "pids", c+".pid"))
+			_ = os.Remove(p.pidFile(c))
 		}
 	}
 }
