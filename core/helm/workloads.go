@@ -7,17 +7,7 @@ import (
 	"helm.sh/helm/v3/pkg/release"
 
 	"github.com/nexolab/lab/core/kube"
-	"github.com/nexolab/lab/core/sdk"
 )
-
-// WaitRelease waits until every workload of a release has rolled out, or ctx ends.
-func (c *Client) WaitRelease(ctx context.Context, req *sdk.Request, rel *release.Release) error {
-	refs, err := workloadsOf(rel)
-	if err != nil {
-		return err
-	}
-	return c.WaitWorkloads(ctx, req, "rollout "+rel.Name, refs)
-}
 
 // workloadsOf lists the Deployments, StatefulSets and DaemonSets of a release's manifest.
 func workloadsOf(rel *release.Release) ([]kube.Workload, error) {
