@@ -128,6 +128,11 @@ func (p *Provider) Start(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
+	return p.start(ctx)
+}
+
+// start is Start for a caller holding the creation lock.
+func (p *Provider) start(ctx context.Context) error {
 	p.forgetExited()
 	if err := p.kwokctl(ctx, "start", "cluster"); err != nil {
 		return err

@@ -102,16 +102,17 @@ func TestComponentThatCannotBindIsNamed(t *testing.T) {
 	defer cancel()
 	require.NoError(t, p.Create(ctx, cluster.CreateOptions{}))
 	t.Cleanup(func() { _ = p.Delete(context.Background(), cluster.DeleteOptions{}) })
-	// Holding the creation lock from the stop until the port is ours keeps a cluster that
-	// another test package creates meanwhile from picking the port the stop frees.
+	// The creation lock, held from the stop to the last start (hence start, not Start),
+	// keeps a cluster that another test package creates meanwhile from picking a port the
+	// stop frees.
 	unlock, err := lockFile(ctx, createLock())
 	require.NoError(t, err)
+	defer unlock()
 	require.NoError(t, p.Stop(ctx))
 	l, err := net.Listen("tcp", "0.0.0.0:"+p.ports(t)["kwokControllerPort"])
-	unlock()
 	require.NoError(t, err, "the stop waits until its components have let go of their ports")
 	defer l.Close()
-	err = p.Start(ctx)
+	err = p.start(ctx)
 	require.Error(t, err)
 	t.Log(err)
 	assert.Contains(t, err.Error(), "kwok-controller is not running")
@@ -119,5 +120,5 @@ func TestComponentThatCannotBindIsNamed(t *testing.T) {
 	assert.NotContains(t, err.Error(), "Ready after", "it fails on the dead component, not on a timeout")
 
 	l.Close()
-	require.NoError(t, p.Start(ctx), "with the port free again the cluster starts whole")
+	require.NoError(t, p.start(ctx), "with the port free again the cluster starts whole")
 }
